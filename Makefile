@@ -1,0 +1,100 @@
+# libscalenecore - plain Makefile (zstd style): PREFIX / DESTDIR / LIBDIR.
+#
+#   make              library (.so + .a) and the Python extension in-tree
+#   make test         every test: C unit tests (also under ASan+UBSan),
+#                     ABI checks, Python tests
+#   make install PREFIX=/usr/local DESTDIR=
+#   make bench        overhead benchmark against unprofiled runs
+#   make test-all-pythons   Python tests on CPython 3.10-3.13 (pyenv)
+
+VERSION_MAJOR := $(shell sed -n 's/^\#define SC_VERSION_MAJOR \([0-9]*\)/\1/p' include/scalenecore.h)
+VERSION_MINOR := $(shell sed -n 's/^\#define SC_VERSION_MINOR \([0-9]*\)/\1/p' include/scalenecore.h)
+VERSION_PATCH := $(shell sed -n 's/^\#define SC_VERSION_PATCH \([0-9]*\)/\1/p' include/scalenecore.h)
+VERSION := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
+
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DESTDIR ?=
+
+CC ?= cc
+PYTHON ?= python3
+BUILD ?= build
+CSTD := -std=c11
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := $(CSTD) $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden -D_GNU_SOURCE -Iinclude
+# Dependencies come from Debian's packages; later subsystems add theirs
+# here (mimalloc, zstd, msgpack-c, yaml-0.1) and to REQUIRES_PRIVATE.
+DEP_LIBS := -lpthread -lrt -lm
+REQUIRES_PRIVATE :=
+
+LIB_SRC := $(wildcard lib/common/*.c lib/config/*.c lib/platform/*.c lib/sampling/*.c lib/export/*.c)
+LIB_HDR := $(wildcard include/*.h lib/*/*.h)
+OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC))
+
+SONAME := libscalenecore.so.$(VERSION_MAJOR)
+SHARED := $(BUILD)/lib/libscalenecore.so.$(VERSION)
+STATIC := $(BUILD)/lib/libscalenecore.a
+
+.PHONY: all lib python install uninstall test test-c test-abi test-python test-sanitize \
+        test-all-pythons bench bench-compare clean examples abi-dump
+
+all: lib python
+
+lib: $(SHARED) $(STATIC) $(BUILD)/lib/libscalenecore.so $(BUILD)/pkgconfig/scalenecore.pc
+
+$(BUILD)/obj/%.o: %.c $(LIB_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(SHARED): $(OBJ) lib/scalenecore.map
+	@mkdir -p $(dir $@)
+	$(CC) -shared -o $@ $(OBJ) -Wl,-soname,$(SONAME) -Wl,--version-script=lib/scalenecore.map \
+	  -Wl,--no-undefined $(DEP_LIBS)
+	ln -sf libscalenecore.so.$(VERSION) $(BUILD)/lib/$(SONAME)
+
+$(BUILD)/lib/libscalenecore.so: $(SHARED)
+	ln -sf $(SONAME) $@
+
+$(STATIC): $(OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $(OBJ)
+
+$(BUILD)/pkgconfig/scalenecore.pc: pkgconfig/scalenecore.pc.in include/scalenecore.h
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	    -e 's|@VERSION@|$(VERSION)|' -e 's|@REQUIRES_PRIVATE@|$(REQUIRES_PRIVATE)|' \
+	    -e 's|@LIBS_PRIVATE@|$(DEP_LIBS)|' $< > $@
+
+# The Python extension, built in-tree against the static (PIC) library.
+python: $(STATIC)
+	cd bindings/python && SCALENECORE_BUILD=$(abspath $(BUILD)) $(PYTHON) setup.py -q build_ext --inplace
+
+install: lib
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 644 include/scalenecore.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/
+	ln -sf libscalenecore.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libscalenecore.so
+	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
+	install -m 644 $(BUILD)/pkgconfig/scalenecore.pc $(DESTDIR)$(PKGCONFIGDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(INCLUDEDIR)/scalenecore.h $(DESTDIR)$(LIBDIR)/libscalenecore.* \
+	      $(DESTDIR)$(PKGCONFIGDIR)/scalenecore.pc
+
+# ---- tests ---------------------------------------------------------------
+include tests/tests.mk
+
+# ---- benchmarks ----------------------------------------------------------
+bench: all
+	$(PYTHON) bench/overhead.py
+
+bench-compare: all
+	$(PYTHON) bench/overhead.py --compare-scalene
+
+clean:
+	rm -rf $(BUILD) bindings/python/build bindings/python/scalene/*.so bindings/python/*.egg-info

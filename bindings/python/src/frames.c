@@ -1,0 +1,195 @@
+/* frames.c - reading CPython frames on the sampling path.
+ *
+ * Runs inside a signal handler on the sampled thread (or on the core's
+ * ticker thread for a blocked main thread), so it never calls the Python
+ * C API and never dereferences interpreter memory directly: every read is
+ * a bounded copy with process_vm_readv, which fails cleanly (EFAULT) on a
+ * torn-down frame instead of crashing.  Struct layouts come from the
+ * headers of the very CPython version the extension is compiled for.
+ *
+ *   3.10: PyThreadState.frame -> PyFrameObject chain, f_lasti = instruction index
+ *   3.11, 3.12: tstate->cframe->current_frame -> _PyInterpreterFrame chain,
+ *         prev_instr = the instruction being executed
+ *   3.13: tstate->current_frame, f_executable, instr_ptr
+ */
+#define _GNU_SOURCE 1
+#define Py_BUILD_CORE 1
+#include <Python.h>
+#include <frameobject.h>
+#if PY_VERSION_HEX >= 0x030b0000
+#include <internal/pycore_frame.h>
+#endif
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <link.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "frames.h"
+
+unsigned char scpy_call_ops[256];
+static pid_t g_pid;
+static int g_plain_loads;
+
+int scpy_frames_init(void) {
+  g_pid = getpid();
+  long probe = 42, out = 0;
+  struct iovec l = {&out, sizeof out}, r = {&probe, sizeof probe};
+  g_plain_loads = process_vm_readv(g_pid, &l, 1, &r, 1, 0) != (ssize_t)sizeof out || out != 42;
+  return g_plain_loads;
+}
+
+int scpy_safe_read(const void *src, void *dst, size_t n) {
+  if (!src) return -1;
+  if (g_plain_loads) {
+    memcpy(dst, src, n);
+    return 0;
+  }
+  struct iovec l = {dst, n}, r = {(void *)src, n};
+  return process_vm_readv(g_pid, &l, 1, &r, 1, 0) == (ssize_t)n ? 0 : -1;
+}
+
+#define MAX_WALK 4096 /* bounded, cycle-safe walk */
+
+#if PY_VERSION_HEX >= 0x030b0000
+
+#if PY_VERSION_HEX >= 0x030d0000
+#define FRAME_CODE(f) ((uintptr_t)(f).f_executable)
+#define FRAME_INSTR(f) ((uintptr_t)(f).instr_ptr)
+#else
+#define FRAME_CODE(f) ((uintptr_t)(f).f_code)
+#define FRAME_INSTR(f) ((uintptr_t)(f).prev_instr)
+#endif
+
+int scpy_capture(void *user, void *ctx, sc_raw_frame_t *frames, size_t max, size_t *n,
+                 uint32_t *flags) {
+  (void)user;
+  PyThreadState *ts = ctx;
+  _PyInterpreterFrame *fp = NULL;
+  *n = 0;
+  *flags = 0;
+#if PY_VERSION_HEX >= 0x030d0000
+  if (scpy_safe_read(&ts->current_frame, &fp, sizeof fp)) return -1;
+#else
+  _PyCFrame *cf = NULL;
+  if (scpy_safe_read(&ts->cframe, &cf, sizeof cf) || !cf) return -1;
+  if (scpy_safe_read(&cf->current_frame, &fp, sizeof fp)) return -1;
+#endif
+  size_t k = 0;
+  for (int guard = 0; fp && k < max && guard < MAX_WALK; guard++) {
+    _PyInterpreterFrame f;
+    if (scpy_safe_read(fp, &f, offsetof(_PyInterpreterFrame, localsplus))) break;
+#if PY_VERSION_HEX >= 0x030c0000
+    if (f.owner == FRAME_OWNED_BY_CSTACK) { /* a shim, not Python code */
+      fp = f.previous;
+      continue;
+    }
+#endif
+    uintptr_t code = FRAME_CODE(f);
+    uintptr_t start = code + offsetof(PyCodeObject, co_code_adaptive);
+    uintptr_t ip = FRAME_INSTR(f);
+    if (code && ip >= start) { /* below start: the frame is still being set up */
+      if (k == 0) {
+        unsigned char op;
+        if (scpy_safe_read((const void *)ip, &op, 1) == 0 && scpy_call_ops[op])
+          *flags |= SC_CAPTURE_IN_NATIVE_CALL;
+      }
+      frames[k].code = code;
+      frames[k].pos = (int64_t)((ip - start) / sizeof(_Py_CODEUNIT));
+      k++;
+    }
+    fp = f.previous;
+  }
+  *n = k;
+  return 0;
+}
+
+size_t scpy_code_bytes(void *code) {
+  PyCodeObject co;
+  if (scpy_safe_read(code, &co, sizeof co)) return 0;
+  return (size_t)Py_SIZE(&co) * sizeof(_Py_CODEUNIT);
+}
+
+#else /* 3.10 */
+
+int scpy_capture(void *user, void *ctx, sc_raw_frame_t *frames, size_t max, size_t *n,
+                 uint32_t *flags) {
+  (void)user;
+  PyThreadState *ts = ctx;
+  PyFrameObject *fp = NULL;
+  *n = 0;
+  *flags = 0;
+  if (scpy_safe_read(&ts->frame, &fp, sizeof fp)) return -1;
+  size_t k = 0;
+  for (int guard = 0; fp && k < max && guard < MAX_WALK; guard++) {
+    PyFrameObject f;
+    if (scpy_safe_read(fp, &f, sizeof f)) break;
+    if (f.f_code && f.f_lasti >= 0) {
+      if (k == 0) {
+        PyObject *bytes = NULL;
+        unsigned char op;
+        if (scpy_safe_read(&f.f_code->co_code, &bytes, sizeof bytes) == 0 && bytes &&
+            scpy_safe_read(((PyBytesObject *)bytes)->ob_sval + (size_t)f.f_lasti * 2, &op, 1) == 0 &&
+            scpy_call_ops[op])
+          *flags |= SC_CAPTURE_IN_NATIVE_CALL;
+      }
+      frames[k].code = (uintptr_t)f.f_code;
+      frames[k].pos = f.f_lasti;
+      k++;
+    }
+    fp = f.f_back;
+  }
+  *n = k;
+  return 0;
+}
+
+size_t scpy_code_bytes(void *code) {
+  PyCodeObject co;
+  PyBytesObject b;
+  if (scpy_safe_read(code, &co, sizeof co) || !co.co_code) return 0;
+  if (scpy_safe_read(co.co_code, &b, sizeof b)) return 0;
+  return (size_t)Py_SIZE(&b);
+}
+
+#endif
+
+typedef struct range_ctx {
+  uintptr_t want[2];
+  void (*add)(void *, uintptr_t, uintptr_t);
+  void *arg;
+} range_ctx;
+
+static int on_object(struct dl_phdr_info *info, size_t size, void *data) {
+  (void)size;
+  range_ctx *rc = data;
+  int mine = 0;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type != PT_LOAD) continue;
+    uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+    for (int w = 0; w < 2; w++)
+      if (rc->want[w] >= lo && rc->want[w] < hi) mine = 1;
+  }
+  if (!mine) return 0;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
+      uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+      rc->add(rc->arg, lo, lo + ph->p_memsz);
+    }
+  }
+  return 0;
+}
+
+void scpy_runtime_ranges(void (*add)(void *arg, uintptr_t lo, uintptr_t hi), void *arg) {
+  range_ctx rc;
+  /* The interpreter (libpython or the python executable), and libc, whose
+   * memcpy/realloc the interpreter uses for its own work. */
+  rc.want[0] = (uintptr_t)(void *)&PyEval_EvalCode;
+  rc.want[1] = (uintptr_t)(void *)&getpid;
+  rc.add = add;
+  rc.arg = arg;
+  dl_iterate_phdr(on_object, &rc);
+}

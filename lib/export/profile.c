@@ -1,0 +1,390 @@
+/* profile.c - builds the profile document (Scalene's JSON layout) from a
+ * session's aggregate.  Every exporter serialises this one document. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../sampling/session.h"
+#include "export.h"
+
+typedef struct line_rec {
+  sc__line_key key;
+  sc__cost cost;
+} line_rec;
+
+typedef struct func_rec {
+  sc__func_key key;
+  sc__cost cost;
+} func_rec;
+
+static int cmp_line(const void *a, const void *b) {
+  const sc__line_key *x = &((const line_rec *)a)->key, *y = &((const line_rec *)b)->key;
+  if (x->file != y->file) return x->file < y->file ? -1 : 1;
+  if (x->line != y->line) return x->line < y->line ? -1 : 1;
+  return x->thread < y->thread ? -1 : x->thread > y->thread;
+}
+
+static int cmp_func(const void *a, const void *b) {
+  const sc__func_key *x = &((const func_rec *)a)->key, *y = &((const func_rec *)b)->key;
+  if (x->file != y->file) return x->file < y->file ? -1 : 1;
+  if (x->func_line != y->func_line) return x->func_line < y->func_line ? -1 : 1;
+  if (x->func != y->func) return x->func < y->func ? -1 : 1;
+  return x->thread < y->thread ? -1 : x->thread > y->thread;
+}
+
+static void cost_add(sc__cost *a, const sc__cost *b) {
+  a->python_ns += b->python_ns;
+  a->native_ns += b->native_ns;
+  a->sys_ns += b->sys_ns;
+  a->blocked_ns += b->blocked_ns;
+  a->samples += b->samples;
+  a->proc_cpu_ns += b->proc_cpu_ns;
+  a->wall_ns += b->wall_ns;
+}
+
+static uint64_t cost_total(const sc__cost *c) {
+  return c->python_ns + c->native_ns + c->sys_ns + c->blocked_ns;
+}
+
+typedef struct build_ctx {
+  const sc_session_t *s;
+  double total_ns;
+  long ncpu;
+  double threshold;
+  int64_t malloc_threshold;
+  int reduced;
+} build_ctx;
+
+static double pct(const build_ctx *b, uint64_t ns) {
+  return b->total_ns > 0 ? 100.0 * (double)ns / b->total_ns : 0.0;
+}
+
+/* The numeric fields shared by lines and functions. */
+static int put_cost_fields(const build_ctx *b, sc__value *o, const sc__cost *c) {
+  double util = 0;
+  if (c->wall_ns && b->ncpu > 0) {
+    util = (double)c->proc_cpu_ns / ((double)c->wall_ns * (double)b->ncpu);
+    if (util > 1) util = 1;
+  }
+  int rc = 0;
+  rc |= sc__v_set_double(o, "n_cpu_percent_python", pct(b, c->python_ns));
+  rc |= sc__v_set_double(o, "n_cpu_percent_c", pct(b, c->native_ns));
+  rc |= sc__v_set_double(o, "n_sys_percent", pct(b, c->sys_ns + c->blocked_ns));
+  rc |= sc__v_set_double(o, "n_core_utilization", util);
+  rc |= sc__v_set_int(o, "n_cpu_samples", (int64_t)c->samples);
+  static const char *const zeros[] = {
+      "n_malloc_mb", "n_peak_mb", "n_avg_mb", "n_mallocs", "n_growth_mb",
+      "n_usage_fraction", "n_python_fraction", "n_copy_mb_s", "n_gpu_percent",
+      "n_gpu_peak_memory_mb", "n_gpu_avg_memory_mb"};
+  for (size_t i = 0; i < sizeof zeros / sizeof zeros[0]; i++) rc |= sc__v_set_int(o, zeros[i], 0);
+  rc |= sc__v_set(o, "memory_samples", sc__v_array());
+  return rc ? SC_ENOMEM : 0;
+}
+
+static int keep_entry(const build_ctx *b, const sc__cost *c) {
+  uint64_t t = cost_total(c);
+  if (!t) return 0;
+  if (!b->reduced) return 1;
+  return pct(b, t) >= b->threshold;
+}
+
+/* Per-thread breakdown of one line, when more than one thread ran it. */
+static sc__value *thread_breakdown(const build_ctx *b, const line_rec *r, size_t n) {
+  sc__value *arr = sc__v_array();
+  for (size_t i = 0; arr && i < n; i++) {
+    const sc__thread_info *ti = &b->s->agg.threads[r[i].key.thread];
+    sc__value *o = sc__v_object();
+    if (!o) break;
+    sc__v_set_int(o, "tid", ti->tid);
+    sc__v_set_str(o, "name", ti->name);
+    sc__v_set_double(o, "n_cpu_percent_python", pct(b, r[i].cost.python_ns));
+    sc__v_set_double(o, "n_cpu_percent_c", pct(b, r[i].cost.native_ns));
+    sc__v_set_double(o, "n_sys_percent", pct(b, r[i].cost.sys_ns + r[i].cost.blocked_ns));
+    if (sc__v_push(arr, o) < 0) break;
+  }
+  return arr;
+}
+
+static sc__value *line_object(const build_ctx *b, int32_t lineno, const char *text,
+                              size_t textlen, const sc__cost *c) {
+  sc__value *o = sc__v_object();
+  if (!o) return NULL;
+  if (sc__v_set(o, "line", sc__v_strn(text, textlen)) < 0 || sc__v_set_int(o, "lineno", lineno) < 0 ||
+      put_cost_fields(b, o, c) < 0 || sc__v_set_int(o, "start_region_line", lineno) < 0 ||
+      sc__v_set_int(o, "end_region_line", lineno) < 0 ||
+      sc__v_set_int(o, "start_outermost_loop", lineno) < 0 ||
+      sc__v_set_int(o, "end_outermost_loop", lineno) < 0) {
+    sc__v_free(o);
+    return NULL;
+  }
+  return o;
+}
+
+/* Source text of a file split in lines (pointers into `data`). */
+typedef struct source {
+  char *data;
+  const char **start;
+  size_t *len;
+  size_t n;
+} source;
+
+static void source_load(const char *path, source *src) {
+  memset(src, 0, sizeof *src);
+  size_t len;
+  if (sc__read_file(path, &src->data, &len) < 0) return;
+  size_t lines = 1;
+  for (size_t i = 0; i < len; i++) lines += src->data[i] == '\n';
+  src->start = sc__calloc(lines, sizeof *src->start);
+  src->len = sc__calloc(lines, sizeof *src->len);
+  if (!src->start || !src->len) return;
+  const char *p = src->data, *end = src->data + len;
+  while (p < end) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    const char *stop = nl ? nl + 1 : end;
+    src->start[src->n] = p;
+    src->len[src->n] = (size_t)(stop - p);
+    src->n++;
+    p = stop;
+  }
+}
+
+static void source_free(source *src) {
+  sc__free(src->data);
+  sc__free(src->start);
+  sc__free(src->len);
+}
+
+/* Build one file's object from its sorted line and function records. */
+static sc__value *file_object(const build_ctx *b, const char *path, const line_rec *lr, size_t nl,
+                              const func_rec *fr, size_t nf, const sc__cost *file_cost) {
+  sc__value *fo = sc__v_object(), *lines = sc__v_array(), *funcs = sc__v_array();
+  if (!fo || !lines || !funcs) goto oom;
+  source src;
+  source_load(path, &src);
+  /* Walk source lines and active lines together. */
+  size_t i = 0;
+  int32_t max_line = (int32_t)src.n;
+  if (nl && lr[nl - 1].key.line > max_line) max_line = lr[nl - 1].key.line;
+  for (int32_t ln = 1; ln <= max_line; ln++) {
+    sc__cost c;
+    memset(&c, 0, sizeof c);
+    size_t first = i;
+    while (i < nl && lr[i].key.line < ln) first = ++i; /* line 0 or below */
+    while (i < nl && lr[i].key.line == ln) cost_add(&c, &lr[i++].cost);
+    size_t nthreads = i - first;
+    int active = cost_total(&c) != 0;
+    if (b->reduced ? !keep_entry(b, &c) : (!active && ln > (int32_t)src.n)) continue;
+    const char *text = ln <= (int32_t)src.n ? src.start[ln - 1] : "";
+    size_t tl = ln <= (int32_t)src.n ? src.len[ln - 1] : 0;
+    sc__value *lo = line_object(b, ln, text, tl, &c);
+    if (lo && nthreads > 1) sc__v_set(lo, "threads", thread_breakdown(b, lr + first, nthreads));
+    if (sc__v_push(lines, lo) < 0) {
+      source_free(&src);
+      goto oom;
+    }
+  }
+  source_free(&src);
+  for (size_t k = 0; k < nf;) {
+    sc__cost c;
+    memset(&c, 0, sizeof c);
+    size_t j = k;
+    while (j < nf && fr[j].key.func == fr[k].key.func && fr[j].key.func_line == fr[k].key.func_line)
+      cost_add(&c, &fr[j++].cost);
+    if (keep_entry(b, &c) && pct(b, cost_total(&c)) >= (b->reduced ? b->threshold : 0)) {
+      const char *name = sc__strtab_str(&b->s->agg.strings, fr[k].key.func);
+      sc__value *o = line_object(b, fr[k].key.func_line, name, strlen(name), &c);
+      if (o) sc__v_set_str(o, "fn_name", name);
+      if (sc__v_push(funcs, o) < 0) goto oom;
+    }
+    k = j;
+  }
+  if (sc__v_set_double(fo, "percent_cpu_time", pct(b, cost_total(file_cost))) < 0 ||
+      sc__v_set(fo, "lines", lines) < 0 || sc__v_set(fo, "functions", funcs) < 0 ||
+      sc__v_set(fo, "leaks", sc__v_object()) < 0 || sc__v_set(fo, "imports", sc__v_array()) < 0) {
+    lines = funcs = NULL;
+    goto oom;
+  }
+  return fo;
+oom:
+  sc__v_free(fo);
+  sc__v_free(lines);
+  sc__v_free(funcs);
+  return NULL;
+}
+
+typedef struct file_sum {
+  uint32_t file;
+  size_t l0, l1, f0, f1; /* ranges in the sorted record arrays */
+  sc__cost cost;
+} file_sum;
+
+static int cmp_file_sum(const void *a, const void *b) {
+  uint64_t x = cost_total(&((const file_sum *)a)->cost), y = cost_total(&((const file_sum *)b)->cost);
+  return x > y ? -1 : x < y;
+}
+
+/* Caller holds agg_lock. */
+static int build_files(const build_ctx *b, sc__value *files, const char **reason) {
+  const sc__aggregate *a = &b->s->agg;
+  size_t nl = sc__map_len(&a->lines), nf = sc__map_len(&a->funcs);
+  line_rec *lr = sc__malloc((nl + 1) * sizeof *lr);
+  func_rec *fr = sc__malloc((nf + 1) * sizeof *fr);
+  file_sum *fs = sc__calloc(nl + 1, sizeof *fs);
+  int rc = SC_ENOMEM;
+  if (!lr || !fr || !fs) goto done;
+  for (size_t i = 0; i < nl; i++) {
+    memcpy(&lr[i].key, sc__map_key_at(&a->lines, i), sizeof lr[i].key);
+    memcpy(&lr[i].cost, sc__map_val_at(&a->lines, i), sizeof lr[i].cost);
+  }
+  for (size_t i = 0; i < nf; i++) {
+    memcpy(&fr[i].key, sc__map_key_at(&a->funcs, i), sizeof fr[i].key);
+    memcpy(&fr[i].cost, sc__map_val_at(&a->funcs, i), sizeof fr[i].cost);
+  }
+  qsort(lr, nl, sizeof *lr, cmp_line);
+  qsort(fr, nf, sizeof *fr, cmp_func);
+  size_t nfiles = 0, j = 0;
+  for (size_t i = 0; i < nl;) {
+    file_sum *f = &fs[nfiles++];
+    f->file = lr[i].key.file;
+    f->l0 = i;
+    while (i < nl && lr[i].key.file == f->file) cost_add(&f->cost, &lr[i++].cost);
+    f->l1 = i;
+    while (j < nf && fr[j].key.file < f->file) j++;
+    f->f0 = j;
+    while (j < nf && fr[j].key.file == f->file) j++;
+    f->f1 = j;
+  }
+  qsort(fs, nfiles, sizeof *fs, cmp_file_sum);
+  size_t reported = 0;
+  for (size_t i = 0; i < nfiles; i++) {
+    /* Files: at least the CPU threshold, or enough allocations (none are
+     * sampled by this layer, so the malloc threshold only admits files
+     * when it is 0, as in Scalene). */
+    if (pct(b, cost_total(&fs[i].cost)) < b->threshold && b->malloc_threshold > 0) continue;
+    const char *path = sc__strtab_str(&a->strings, fs[i].file);
+    sc__value *fo = file_object(b, path, lr + fs[i].l0, fs[i].l1 - fs[i].l0, fr + fs[i].f0,
+                                fs[i].f1 - fs[i].f0, &fs[i].cost);
+    if (!fo || sc__v_set(files, path, fo) < 0) goto done;
+    reported++;
+  }
+  if (a->samples == 0) *reason = "none";
+  else if (nl == 0) *reason = "filtered";
+  else if (reported == 0) *reason = "threshold";
+  rc = 0;
+done:
+  sc__free(lr);
+  sc__free(fr);
+  sc__free(fs);
+  return rc;
+}
+
+int sc__profile_build(sc_session_t *s, sc__value **out) {
+  sc__drain(s);
+  build_ctx b;
+  memset(&b, 0, sizeof b);
+  b.s = s;
+  b.ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+  b.threshold = sc__opt_double(s->opts, SC_OPT_CPU_PERCENT_THRESHOLD);
+  b.malloc_threshold = sc__opt_int(s->opts, SC_OPT_MALLOC_THRESHOLD);
+  b.reduced = sc__opt_bool(s->opts, SC_OPT_REDUCED_PROFILE);
+  sc__value *root = sc__v_object(), *files = sc__v_object(), *threads = sc__v_array();
+  if (!root || !files || !threads) goto oom;
+  /* metadata first, as the embedder set it */
+  pthread_mutex_lock(&s->meta_lock);
+  int mrc = 0;
+  for (size_t i = 0; i < s->meta->u.c.len && mrc == 0; i++) {
+    const sc__value *m = s->meta->u.c.items[i];
+    sc__value *copy;
+    if (m->type == SC__V_STRING) {
+      copy = sc__v_strn(m->u.str.s, m->u.str.len);
+    } else {
+      copy = sc__v_array();
+      for (size_t k = 0; copy && k < m->u.c.len; k++)
+        if (sc__v_push(copy, sc__v_str(m->u.c.items[k]->u.str.s)) < 0) copy = NULL;
+    }
+    mrc = sc__v_set(root, s->meta->u.c.keys[i], copy);
+  }
+  pthread_mutex_unlock(&s->meta_lock);
+  if (mrc < 0) goto oom;
+  uint64_t end = s->stop_ns ? s->stop_ns : sc__now_ns();
+  pthread_mutex_lock(&s->agg_lock);
+  const sc__aggregate *a = &s->agg;
+  b.total_ns = (double)a->total_ns;
+  const char *reason = "";
+  int rc = build_files(&b, files, &reason);
+  uint64_t cpu_ns = 0;
+  for (size_t i = 0; rc == 0 && i < a->nthreads; i++) {
+    const sc__thread_info *ti = &a->threads[i];
+    cpu_ns += ti->cost.python_ns + ti->cost.native_ns + ti->cost.sys_ns;
+    sc__value *o = sc__v_object();
+    if (!o) rc = SC_ENOMEM;
+    else {
+      sc__v_set_int(o, "tid", ti->tid);
+      sc__v_set_str(o, "name", ti->name);
+      sc__v_set_double(o, "cpu_sec", (double)(ti->cost.python_ns + ti->cost.native_ns + ti->cost.sys_ns) / 1e9);
+      sc__v_set_double(o, "blocked_sec", (double)ti->cost.blocked_ns / 1e9);
+      sc__v_set_int(o, "samples", (int64_t)ti->cost.samples);
+      rc = sc__v_push(threads, o);
+    }
+  }
+  uint64_t samples = a->samples, unattributed = a->unattributed;
+  double unattr_pct = a->total_ns ? 100.0 * (double)a->unattributed_ns / (double)a->total_ns : 0;
+  pthread_mutex_unlock(&s->agg_lock);
+  if (rc < 0) goto oom;
+  uint64_t dropped = 0;
+  pthread_mutex_lock(&s->lock);
+  for (sc_thread_t *t = s->threads; t; t = t->next) dropped += atomic_load(&t->dropped);
+  pthread_mutex_unlock(&s->lock);
+  double elapsed = (double)(end - s->start_ns) / 1e9;
+  double rate = sc__opt_double(s->opts, SC_OPT_CPU_SAMPLING_RATE);
+  char why[320] = "";
+  if (strcmp(reason, "none") == 0) {
+    snprintf(why, sizeof why,
+             "no samples: the program ran %.3f s and burned less CPU than one sampling interval (%g s)",
+             elapsed, rate);
+  } else if (strcmp(reason, "filtered") == 0) {
+    snprintf(why, sizeof why,
+             "no sample landed in profiled code: the file filters (--profile-only, --profile-exclude, "
+             "--program-path) excluded every file that ran");
+  } else if (strcmp(reason, "threshold") == 0) {
+    snprintf(why, sizeof why, "every profiled file was below --cpu-percent-threshold (%g%%)",
+             b.threshold);
+  }
+  int r = 0;
+  r |= sc__v_set_str(root, "scalenecore_version", SC_VERSION_STRING);
+  r |= sc__v_set_double(root, "elapsed_time_sec", elapsed);
+  r |= sc__v_set_double(root, "start_time_absolute", s->start_epoch);
+  r |= sc__v_set_double(root, "total_cpu_time_sec", (double)cpu_ns / 1e9);
+  r |= sc__v_set_double(root, "cpu_sampling_rate", rate);
+  r |= sc__v_set_bool(root, "use_virtual_time", s->virtual_time != 0);
+  r |= sc__v_set_int(root, "cpu_samples", (int64_t)samples);
+  r |= sc__v_set_int(root, "unattributed_samples", (int64_t)unattributed);
+  r |= sc__v_set_double(root, "unattributed_percent", unattr_pct);
+  r |= sc__v_set_int(root, "dropped_samples", (int64_t)dropped);
+  r |= sc__v_set_str(root, "no_samples_reason", why);
+  r |= sc__v_set_bool(root, "gpu", false);
+  r |= sc__v_set_str(root, "gpu_device", "");
+  r |= sc__v_set_bool(root, "memory", false);
+  r |= sc__v_set_int(root, "alloc_samples", 0);
+  r |= sc__v_set_int(root, "max_footprint_mb", 0);
+  r |= sc__v_set(root, "max_footprint_fname", sc__v_null());
+  r |= sc__v_set(root, "max_footprint_lineno", sc__v_null());
+  r |= sc__v_set_int(root, "max_footprint_python_fraction", 0);
+  r |= sc__v_set_int(root, "growth_rate", 0);
+  r |= sc__v_set(root, "samples", sc__v_array());
+  r |= sc__v_set(root, "stacks", sc__v_array());
+  r |= sc__v_set(root, "threads", threads);
+  threads = NULL;
+  r |= sc__v_set(root, "files", files);
+  files = NULL;
+  if (r) goto oom;
+  *out = root;
+  return 0;
+oom:
+  sc__v_free(root);
+  sc__v_free(files);
+  sc__v_free(threads);
+  return SC_ENOMEM;
+}

@@ -1,0 +1,96 @@
+/* linux.c - the narrow primitives layer: clocks and files on Linux.
+ * Everything OS-specific that the upper layers need goes through here. */
+#define _GNU_SOURCE 1
+#include "../common/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static uint64_t ts_ns(clockid_t id) {
+  struct timespec ts;
+  if (clock_gettime(id, &ts) != 0) return 0;
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t sc__now_ns(void) { return ts_ns(CLOCK_MONOTONIC); }
+uint64_t sc__thread_cpu_ns(void) { return ts_ns(CLOCK_THREAD_CPUTIME_ID); }
+uint64_t sc__process_cpu_ns(void) { return ts_ns(CLOCK_PROCESS_CPUTIME_ID); }
+
+uint64_t sc__thread_sys_ns(void) {
+  struct rusage ru;
+  if (getrusage(RUSAGE_THREAD, &ru) != 0) return 0;
+  return (uint64_t)ru.ru_stime.tv_sec * 1000000000ull +
+         (uint64_t)ru.ru_stime.tv_usec * 1000ull;
+}
+
+static int write_all(int fd, const char *p, size_t n) {
+  while (n) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    p += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
+int sc__write_file_atomic(const char *path, const void *data, size_t len) {
+  if (!path || !*path) return SC_EINVAL;
+  size_t plen = strlen(path);
+  char *tmp = sc__malloc(plen + 32);
+  if (!tmp) return SC_ENOMEM;
+  /* The temporary lives in the same folder so rename() is atomic. */
+  snprintf(tmp, plen + 32, "%s.tmp.%ld.XXXXXX", path, (long)getpid());
+  int fd = mkostemp(tmp, O_CLOEXEC);
+  if (fd < 0) {
+    sc__free(tmp);
+    return SC_EIO;
+  }
+  int rc = 0;
+  if (write_all(fd, data, len) != 0 || fsync(fd) != 0) rc = SC_EIO;
+  /* mkostemp creates 0600; a profile is an ordinary file. */
+  mode_t um = umask(0);
+  umask(um);
+  if (rc == 0 && fchmod(fd, 0666 & ~um) != 0) rc = SC_EIO;
+  if (close(fd) != 0 && rc == 0) rc = SC_EIO;
+  if (rc == 0 && rename(tmp, path) != 0) rc = SC_EIO;
+  if (rc != 0) unlink(tmp);
+  sc__free(tmp);
+  return rc;
+}
+
+int sc__read_file(const char *path, char **data, size_t *len) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno == ENOENT ? SC_ENOENT : SC_EIO;
+  sc__buf b;
+  sc__buf_init(&b);
+  for (;;) {
+    if (sc__buf_reserve(&b, 65536) < 0) {
+      close(fd);
+      sc__buf_free(&b);
+      return SC_ENOMEM;
+    }
+    ssize_t r = read(fd, b.data + b.len, 65536);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      close(fd);
+      sc__buf_free(&b);
+      return SC_EIO;
+    }
+    if (r == 0) break;
+    b.len += (size_t)r;
+  }
+  close(fd);
+  *data = sc__buf_take(&b, len);
+  return *data ? 0 : SC_ENOMEM;
+}
