@@ -10,6 +10,8 @@
 
 static atomic_int g_session_running;
 
+void sc__session_atfork_child(void) { atomic_store(&g_session_running, 0); }
+
 static void block_all_signals(sigset_t *old) {
   sigset_t all;
   sigfillset(&all);
@@ -22,27 +24,23 @@ static uint64_t clock_ns(clockid_t c) {
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Off-CPU time of a main thread since the last tick, charged to where the
- * thread stands now.  Small gaps (scheduling noise) accumulate in a carry
- * until they are worth a capture. */
+/* Off-CPU time of a main thread over the last tick, charged to where the
+ * thread stands now.  A tick in which the thread was off the CPU for less
+ * than a tenth of the time is scheduling noise and charges nothing; a tick
+ * that straddles the end of a wait can misplace at most that one tick. */
 static void account_blocked(sc_session_t *s, sc_thread_t *t) {
   uint64_t wall = sc__now_ns(), cpu = clock_ns(t->cpu_clock);
   uint64_t dwall = wall > t->tk_wall ? wall - t->tk_wall : 0;
   uint64_t dcpu = cpu > t->tk_cpu ? cpu - t->tk_cpu : 0;
   t->tk_wall = wall;
   t->tk_cpu = cpu;
-  if (atomic_load(&s->state) != SC__RUNNING || !atomic_load(&t->alive)) {
-    t->tk_carry = 0;
-    return;
-  }
-  if (dwall > dcpu) t->tk_carry += dwall - dcpu;
-  if (t->tk_carry < s->interval_ns / 2) return;
+  if (atomic_load(&s->state) != SC__RUNNING || !atomic_load(&t->alive)) return;
+  if (dwall <= dcpu || (dwall - dcpu) * 10 < dwall) return;
   sc__entry *e = sc__ring_slot(&t->blocked, s->entry_size);
-  if (!e) return; /* drains are late: keep the carry for the next tick */
+  if (!e) return; /* drains are late: this tick's wait goes unrecorded */
   memset(e, 0, sizeof *e);
-  e->blocked_ns = t->tk_carry;
-  e->wall_ns = t->tk_carry;
-  t->tk_carry = 0;
+  e->blocked_ns = dwall - dcpu;
+  e->wall_ns = dwall;
   sc__capture(s, t, e);
   sc__ring_publish(&t->blocked);
 }
@@ -189,8 +187,6 @@ SC_API void sc_session_free(sc_session_t *s) {
     pthread_mutex_unlock(&s->lock);
     sc__signal_restore(s);
     sc__signal_quiesce();
-  } else {
-    for (sc_thread_t *t = s->threads; t; t = t->next) sc__slot_release(t);
   }
   sc_thread_t *t = s->threads;
   while (t) {
@@ -216,7 +212,7 @@ SC_API void sc_session_free(sc_session_t *s) {
     pthread_cond_destroy(&s->tick_cond);
   }
   sc__free(s);
-  atomic_store(&g_session_running, 0);
+  if (!child) atomic_store(&g_session_running, 0);
 }
 
 SC_API int sc_session_pause(sc_session_t *s) {

@@ -68,7 +68,7 @@ struct sc_thread {
   /* owned by the sampled thread's signal handler */
   uint64_t last_cpu, last_sys, last_wall, last_proc;
   /* owned by the ticker: blocked-time accounting of main threads */
-  uint64_t tk_wall, tk_cpu, tk_carry;
+  uint64_t tk_wall, tk_cpu;
   struct sc_thread *next;
 };
 
@@ -167,6 +167,9 @@ void sc__drain(sc_session_t *s);
 void sc__agg_add(sc_session_t *s, sc_thread_t *t, const sc__entry *e);
 int sc__agg_thread(sc__aggregate *a, pid_t tid, const char *name, uint32_t *index);
 int sc__is_native(const sc_session_t *s, uintptr_t pc, uint32_t flags);
+
+/* session.c: a forked child may start a session of its own */
+void sc__session_atfork_child(void);
 
 /* signal.c */
 int sc__signal_install(sc_session_t *s);

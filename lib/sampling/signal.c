@@ -16,6 +16,20 @@ static _Atomic(sc_thread_t *) g_slots[SC_MAX_THREADS];
 static atomic_int g_in_flight; /* handlers running right now */
 static pthread_mutex_t g_slot_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* In a forked child only the forking thread exists: whatever another
+ * parent thread held at fork time must start out free, and no slot of the
+ * parent's threads may be sampled (their timers were not inherited). */
+static void atfork_child(void) {
+  pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+  g_slot_lock = fresh;
+  for (int i = 0; i < SC_MAX_THREADS; i++) atomic_store(&g_slots[i], NULL);
+  atomic_store(&g_in_flight, 0);
+  sc__session_atfork_child();
+}
+
+static pthread_once_t g_atfork_once = PTHREAD_ONCE_INIT;
+static void register_atfork(void) { pthread_atfork(NULL, NULL, atfork_child); }
+
 int sc__slot_acquire(sc_thread_t *t) {
   pthread_mutex_lock(&g_slot_lock);
   int found = -1;
@@ -92,6 +106,7 @@ static void on_sample_signal(int sig, siginfo_t *si, void *uc) {
 }
 
 int sc__signal_install(sc_session_t *s) {
+  pthread_once(&g_atfork_once, register_atfork);
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_sigaction = on_sample_signal;

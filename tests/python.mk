@@ -1,0 +1,23 @@
+# Python tests: real CPython subprocesses against the in-tree package.
+PYTEST_ARGS ?= -q
+PY_VERSIONS ?= 3.10 3.11 3.12 3.13
+PYENV_ROOT ?= $(HOME)/.pyenv
+
+.PHONY: test-python test-all-pythons
+
+test-python: python
+	PYTHONPATH=$(abspath bindings/python) $(PYTHON) -m pytest $(PYTEST_ARGS) tests/python
+
+# The same Python tests on every CPython under pyenv, each in its own venv
+# under $(BUILD)/venv-X.Y with the extension built in-tree for it.
+test-all-pythons: lib
+	@set -e; for v in $(PY_VERSIONS); do \
+	  py=$$(ls -d $(PYENV_ROOT)/versions/$$v.*/bin/python$$v 2>/dev/null | tail -n 1); \
+	  if [ -z "$$py" ]; then echo "test-all-pythons: CPython $$v not found under $(PYENV_ROOT)"; exit 1; fi; \
+	  venv=$(BUILD)/venv-$$v; \
+	  [ -x $$venv/bin/python ] || $$py -m venv $$venv; \
+	  $$venv/bin/python -m pip install -q setuptools pytest; \
+	  (cd bindings/python && SCALENECORE_BUILD=$(abspath $(BUILD)) $(abspath $(BUILD))/venv-$$v/bin/python setup.py -q build_ext --inplace); \
+	  echo "== CPython $$v"; \
+	  PYTHONPATH=$(abspath bindings/python) $$venv/bin/python -m pytest $(PYTEST_ARGS) tests/python; \
+	done
