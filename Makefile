@@ -24,15 +24,31 @@ BUILD ?= build
 CSTD := -std=c11
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS ?= -O2 -g
-ALL_CFLAGS := $(CSTD) $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden -D_GNU_SOURCE -Iinclude
-# Dependencies come from Debian's packages; later subsystems add theirs
-# here (mimalloc, zstd, msgpack-c, yaml-0.1) and to REQUIRES_PRIVATE.
-DEP_LIBS := -lpthread -lrt -lm
-REQUIRES_PRIVATE :=
+ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden -D_GNU_SOURCE -Iinclude $(DEP_CFLAGS)
+# Dependencies come from Debian's packages (libzstd-dev, libmsgpack-dev,
+# libyaml-dev), found through pkg-config; never vendored.
+DEP_PKGS := libzstd msgpack yaml-0.1
+DEP_CFLAGS := $(shell pkg-config --cflags $(DEP_PKGS))
+DEP_LIBS := $(shell pkg-config --libs $(DEP_PKGS)) -lpthread -lrt -lm
+REQUIRES_PRIVATE := $(DEP_PKGS)
 
 LIB_SRC := $(wildcard lib/common/*.c lib/config/*.c lib/platform/*.c lib/sampling/*.c lib/export/*.c)
 LIB_HDR := $(wildcard include/*.h lib/*/*.h)
-OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC))
+OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(BUILD)/obj/gen/html_template.o
+
+# ---- the HTML report template, built into the library -------------------
+HTML_TEMPLATE := $(wildcard lib/export/html/*)
+$(BUILD)/tools/embed: tools/embed.c
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -o $@ $<
+
+$(BUILD)/gen/html_template.c: lib/export/html/report.html $(BUILD)/tools/embed
+	@mkdir -p $(dir $@)
+	$(BUILD)/tools/embed sc__html_template < $< > $@
+
+$(BUILD)/obj/gen/html_template.o: $(BUILD)/gen/html_template.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 SONAME := libscalenecore.so.$(VERSION_MAJOR)
 SHARED := $(BUILD)/lib/libscalenecore.so.$(VERSION)
@@ -63,11 +79,18 @@ $(STATIC): $(OBJ)
 	rm -f $@
 	ar rcs $@ $(OBJ)
 
-$(BUILD)/pkgconfig/scalenecore.pc: pkgconfig/scalenecore.pc.in include/scalenecore.h
+# The .pc bakes in the install paths: regenerate it whenever they change.
+PC_STAMP := $(BUILD)/pkgconfig/paths-$(shell echo '$(PREFIX)|$(LIBDIR)|$(INCLUDEDIR)' | cksum | cut -d' ' -f1)
+$(PC_STAMP):
+	@mkdir -p $(dir $@)
+	@rm -f $(BUILD)/pkgconfig/paths-*
+	@touch $@
+
+$(BUILD)/pkgconfig/scalenecore.pc: pkgconfig/scalenecore.pc.in include/scalenecore.h $(PC_STAMP)
 	@mkdir -p $(dir $@)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 	    -e 's|@VERSION@|$(VERSION)|' -e 's|@REQUIRES_PRIVATE@|$(REQUIRES_PRIVATE)|' \
-	    -e 's|@LIBS_PRIVATE@|$(DEP_LIBS)|' $< > $@
+	    -e 's|@LIBS_PRIVATE@|-lpthread -lrt -lm|' $< > $@
 
 # The Python extension, built in-tree against the static (PIC) library.
 python: $(STATIC)

@@ -179,7 +179,8 @@ SC_API int sc_options_create(sc_options_t **out);
  * Async-signal-safe: no. */
 SC_API void sc_options_destroy(sc_options_t *opts);
 
-/* Typed setters.  Errors: SC_ENOENT (unknown id), SC_ETYPE (the option has
+/* Typed setters.  Errors: SC_EINVAL (NULL set or string), SC_ENOENT
+ * (unknown id), SC_ETYPE (the option has
  * another type), SC_ERANGE (outside the option's bounds), SC_ENOMEM.
  * Strings are copied.
  * Since: 1.0.  Thread-safety: one writer per set.  Async-signal-safe: no. */
@@ -191,13 +192,13 @@ SC_API int sc_options_set_string(sc_options_t *opts, sc_option_t id,
 
 /* Set an option from text, as a command line or config file spells it:
  * bools accept true/false/yes/no/on/off/1/0, numbers must parse whole and
- * lie within the bounds.  Errors: SC_ENOENT, SC_EFORMAT (does not parse as
+ * lie within the bounds.  Errors: SC_EINVAL, SC_ENOENT, SC_EFORMAT (does not parse as
  * the option's type), SC_ERANGE, SC_ENOMEM.
  * Since: 1.0.  Thread-safety: one writer per set.  Async-signal-safe: no. */
 SC_API int sc_options_parse(sc_options_t *opts, sc_option_t id,
                             const char *text);
 
-/* Typed getters.  Errors: SC_ENOENT, SC_ETYPE.  A string result is
+/* Typed getters.  Errors: SC_EINVAL, SC_ENOENT, SC_ETYPE.  A string result is
  * borrowed: valid until the option is set again or the set is destroyed.
  * Since: 1.0.  Thread-safety: safe without concurrent writers.
  * Async-signal-safe: no. */
@@ -209,6 +210,14 @@ SC_API int sc_options_get_double(const sc_options_t *opts, sc_option_t id,
                                  double *v);
 SC_API int sc_options_get_string(const sc_options_t *opts, sc_option_t id,
                                  const char **v);
+
+/* Whether option `id` was set explicitly (by a setter, sc_options_parse,
+ * the environment or a config file) rather than left at its default.
+ * Errors: SC_EINVAL, SC_ENOENT.
+ * Since: 1.0.  Thread-safety: safe without concurrent writers.
+ * Async-signal-safe: no. */
+SC_API int sc_options_is_set(const sc_options_t *opts, sc_option_t id,
+                             bool *set);
 
 /* Apply SCALENE_<NAME> environment variables (name upper-cased, '-' as
  * '_', e.g. SCALENE_CPU_SAMPLING_RATE=0.005) to the set.  On a bad value
@@ -265,12 +274,15 @@ typedef struct sc_frame_resolver {
                  size_t max, size_t *n, uint32_t *flags);
 
   /* Resolve `n` raw frames the core has not seen before into `out[i]`.
-   * Runs on the core's ticker thread (or in sc_session_stop's caller),
-   * never in a signal handler, at most once per distinct raw frame: the
+   * Runs on the core's ticker thread, or on the thread calling sc_export,
+   * sc_export_buffer or sc_session_snapshot (they drain first), never in a
+   * signal handler, at most once per distinct live raw frame (a frame
+   * answered SC_FRAME_INVALID is asked about again later): the
    * core caches the answer, so the binding must keep whatever `code` names
    * alive (and at the same address) for as long as the session exists.
-   * It may take the runtime's locks (CPython: the GIL).  Return 0 or a
-   * negative code (the batch's samples are then dropped). */
+   * It may take the runtime's locks (CPython: the GIL), so callers of the
+   * functions above must not hold such a lock.  Return 0 or a negative
+   * code (the batch's samples are then dropped and counted as dropped). */
   int (*resolve)(void *user, const sc_raw_frame_t *frames, size_t n,
                  sc_frame_info_t *out);
 } sc_frame_resolver_t;
@@ -288,7 +300,8 @@ typedef struct sc_thread sc_thread_t;
  * option SC_OPT_SAMPLE_SIGNAL picks the signal; the program's own handlers
  * for every other signal are untouched).  No thread is sampled until it is
  * registered with sc_thread_register.  At most one session runs at a time.
- * Errors: SC_EINVAL, SC_ESTATE (a session is already running),
+ * Errors: SC_EINVAL, SC_ESTATE (another session exists: stopped sessions
+ * count until sc_session_free),
  * SC_ENOMEM, SC_ESYS (signal or thread setup failed).
  * Since: 1.0.  Thread-safety: safe.  Async-signal-safe: no. */
 SC_API int sc_session_start(sc_session_t **out, const sc_options_t *opts,
@@ -332,7 +345,7 @@ SC_API int sc_session_add_runtime_range(sc_session_t *s, uintptr_t lo,
 
 /* Attach a string (or list of strings) of metadata to the exported profile
  * ("program", "args", "entrypoint_dir", ...); set again to replace.  The
- * strings are copied.  Errors: SC_EINVAL, SC_ENOMEM.
+ * strings are copied.  Errors: SC_EINVAL, SC_ENOMEM, SC_EFORKED.
  * Since: 1.0.  Thread-safety: safe.  Async-signal-safe: no. */
 SC_API int sc_session_set_meta(sc_session_t *s, const char *key,
                                const char *value);
@@ -343,15 +356,17 @@ SC_API int sc_session_set_meta_list(sc_session_t *s, const char *key,
 #define SC_THREAD_MAIN 0x1u     /* also charge its off-CPU (blocked) time */
 #define SC_THREAD_NO_TIMER 0x2u /* the embedder calls sc_sample itself */
 
-/* Register the calling thread for sampling.  `thread_ctx` is handed to the
- * resolver's capture() (CPython: the thread's PyThreadState) and must stay
- * valid until sc_thread_unregister.  Unless SC_THREAD_NO_TIMER, a timer on
+/* Register the calling thread for sampling.  `thread_ctx` (not NULL) is
+ * handed to the resolver's capture() (CPython: the thread's PyThreadState)
+ * and must stay valid until sc_thread_unregister returns.  Unless SC_THREAD_NO_TIMER, a timer on
  * the thread's own CPU clock fires every SC_OPT_CPU_SAMPLING_RATE seconds
  * of CPU the thread burns, so a blocked thread costs nothing and is never
  * interrupted.  `name` (may be NULL) is copied and shown in profiles.
  * The handle stays owned by the session.
- * Errors: SC_EINVAL, SC_ESTATE (stopped), SC_EEXISTS (already registered),
- * SC_ENOMEM, SC_ESYS (timer_create failed).
+ * Errors: SC_EINVAL (also for a NULL thread_ctx), SC_ESTATE (stopped),
+ * SC_EEXISTS (already registered), SC_ENOMEM, SC_ESYS (timer_create
+ * failed), SC_ERANGE (4096 threads registered at once), SC_EFORKED (the
+ * session belongs to the parent process).
  * Since: 1.0.  Thread-safety: safe; must run on the thread registered.
  * Async-signal-safe: no. */
 SC_API int sc_thread_register(sc_session_t *s, void *thread_ctx,
@@ -359,8 +374,10 @@ SC_API int sc_thread_register(sc_session_t *s, void *thread_ctx,
                               sc_thread_t **out);
 
 /* Unregister the calling thread: its timer is deleted and its pending
- * samples are kept.  After this `thread_ctx` is no longer read.  The
- * handle must not be used again.  Errors: SC_EINVAL.
+ * samples are kept.  When it returns `thread_ctx` is no longer read (it
+ * waits for a capture of it in flight on the ticker thread).  The handle
+ * must not be used again.  In a forked child it only marks the thread
+ * gone and takes no lock.  Errors: SC_EINVAL.
  * Since: 1.0.  Thread-safety: safe; must run on the registered thread.
  * Async-signal-safe: no. */
 SC_API int sc_thread_unregister(sc_thread_t *t);
@@ -369,9 +386,9 @@ SC_API int sc_thread_unregister(sc_thread_t *t);
 typedef struct sc_sample_info {
   size_t size;          /* caller sets sizeof(sc_sample_info_t) */
   uint64_t cpu_ns;      /* on-CPU time charged, user plus kernel */
-  uint64_t sys_ns;      /* part of cpu_ns spent in the kernel */
+  uint64_t sys_ns;      /* part of cpu_ns spent in the kernel (clamped to it) */
   uint64_t blocked_ns;  /* off-CPU wall time charged (I/O, sleep, waits) */
-  uint64_t wall_ns;     /* wall time the sample's interval covers */
+  uint64_t wall_ns;     /* wall time of the interval, 0: use the ticker's utilization */
   uint64_t proc_cpu_ns; /* process-wide CPU time over that interval */
   uintptr_t pc;         /* interrupted program counter, 0 if unknown */
 } sc_sample_info_t;
@@ -379,7 +396,9 @@ typedef struct sc_sample_info {
 /* Record one sample of thread `t`: capture its frames through the
  * resolver and push them with `info` into the thread's preallocated ring,
  * which the ticker thread drains.  Never allocates and takes no lock; a
- * full ring or a nested call drops the sample and counts it.
+ * full ring, a nested call or a capture() that fails drops the sample and
+ * counts it.  With info->wall_ns == 0 the core stamps the sample with the
+ * process-wide core utilization its ticker measured last.
  * Returns 0, SC_ESTATE (paused or stopped; nothing recorded) or
  * SC_EINVAL.
  * Since: 1.0.  Thread-safety: only on thread `t` itself (one producer per
@@ -398,7 +417,7 @@ typedef struct sc_session_stats {
   uint64_t elapsed_ns;      /* wall time since start (or until stop) */
 } sc_session_stats_t;
 
-/* Fill `st` (st->size must be set).  Errors: SC_EINVAL.
+/* Fill `st` (st->size must be set).  Errors: SC_EINVAL, SC_EFORKED.
  * Since: 1.0.  Thread-safety: safe.  Async-signal-safe: no. */
 SC_API int sc_session_stats(sc_session_t *s, sc_session_stats_t *st);
 
@@ -407,7 +426,9 @@ SC_API int sc_session_stats(sc_session_t *s, sc_session_stats_t *st);
 /* ------------------------------------------------------------------------ */
 
 typedef enum sc_format {
-  SC_FORMAT_JSON = 1 /* Scalene-compatible JSON, docs/profile-format.md */
+  SC_FORMAT_JSON = 1,         /* Scalene-compatible JSON, docs/profile-format.md */
+  SC_FORMAT_MSGPACK_ZSTD = 2, /* one MessagePack document in one zstd frame */
+  SC_FORMAT_HTML = 3          /* self-contained HTML report (export only) */
 } sc_format_t;
 
 /* Write the session's profile to `path` in `format`: to a temporary file
@@ -426,9 +447,86 @@ SC_API int sc_export(sc_session_t *s, sc_format_t format, const char *path);
 SC_API int sc_export_buffer(sc_session_t *s, sc_format_t format, char **buf,
                             size_t *len);
 
-/* Free a buffer from sc_export_buffer; NULL is a no-op.
+/* Free a buffer from sc_export_buffer / sc_profile_export_buffer; NULL is
+ * a no-op.
  * Since: 1.0.  Thread-safety: safe.  Async-signal-safe: no. */
 SC_API void sc_buffer_free(char *buf);
+
+/* The format a file name asks for: ".msgpack.zst" -> SC_FORMAT_MSGPACK_ZSTD,
+ * ".html"/".htm" -> SC_FORMAT_HTML, anything else -> SC_FORMAT_JSON.
+ * Since: 1.0.  Thread-safety: safe.  Async-signal-safe: yes. */
+SC_API sc_format_t sc_format_from_path(const char *path);
+
+/* ------------------------------------------------------------------------ */
+/* Profiles: loaded, merged, exported again                                 */
+/* ------------------------------------------------------------------------ */
+
+/* A profile document detached from any session. */
+typedef struct sc_profile sc_profile_t;
+
+/* Snapshot the session's profile as it stands (drains first).  Free with
+ * sc_profile_free.  Errors: as sc_export_buffer.
+ * Since: 1.0.  Thread-safety: safe.  Async-signal-safe: no. */
+SC_API int sc_session_snapshot(sc_session_t *s, sc_profile_t **out);
+
+/* Load a profile file in any format sc_export writes except HTML; the
+ * format is detected from the content, not the name.  Errors: SC_EINVAL,
+ * SC_ENOENT, SC_EIO, SC_EFORMAT (not a profile, truncated, corrupt, an
+ * unsupported format version, nesting or sizes beyond sane limits),
+ * SC_ENOMEM.
+ * Since: 1.0.  Thread-safety: safe.  Async-signal-safe: no. */
+SC_API int sc_profile_load(const char *path, sc_profile_t **out);
+
+/* The same from memory (copied).
+ * Since: 1.0.  Thread-safety: safe.  Async-signal-safe: no. */
+SC_API int sc_profile_load_buffer(const void *data, size_t len,
+                                  sc_profile_t **out);
+
+/* Export a profile like sc_export does a session (atomic write).
+ * Since: 1.0.  Thread-safety: safe for concurrent readers of `p`.
+ * Async-signal-safe: no. */
+SC_API int sc_profile_export(const sc_profile_t *p, sc_format_t format,
+                             const char *path);
+SC_API int sc_profile_export_buffer(const sc_profile_t *p, sc_format_t format,
+                                    char **buf, size_t *len);
+
+/* Merge `n` profiles (of several processes, ranks or hosts) into a new
+ * one: times and counts add up, percentages are recomputed over the
+ * combined total, and each input stays visible under "processes".
+ * Errors: SC_EINVAL (n == 0 or a NULL entry), SC_EFORMAT (an input lacks
+ * the fields merging needs), SC_ENOMEM.
+ * Since: 1.0.  Thread-safety: safe.  Async-signal-safe: no. */
+SC_API int sc_profile_merge(const sc_profile_t *const *profiles, size_t n,
+                            sc_profile_t **out);
+
+/* Free a profile; NULL is a no-op.
+ * Since: 1.0.  Thread-safety: no concurrent use of `p`.
+ * Async-signal-safe: no. */
+SC_API void sc_profile_free(sc_profile_t *p);
+
+/* ------------------------------------------------------------------------ */
+/* Configuration files                                                       */
+/* ------------------------------------------------------------------------ */
+
+/* Where a configuration file went wrong. */
+typedef struct sc_config_error {
+  size_t size;         /* caller sets sizeof(sc_config_error_t) */
+  int line;            /* 1-based; 0 when not about a position */
+  int column;          /* 1-based; 0 when not about a position */
+  char key[64];        /* the offending key, "" when none */
+  char message[256];   /* one line of English, no trailing newline */
+} sc_config_error_t;
+
+/* Apply a YAML configuration file (a mapping of option names, as
+ * sc_option_find spells them, to scalars) to `opts`.  Nothing is applied
+ * unless the whole file is valid.  On failure `err` (if not NULL) says
+ * where and why.  Errors: SC_EINVAL, SC_ENOENT, SC_EIO, SC_EFORMAT (not
+ * YAML, not a mapping, an unknown key, a wrong type), SC_ERANGE,
+ * SC_ENOMEM.
+ * Since: 1.0.  Thread-safety: one writer per option set.
+ * Async-signal-safe: no. */
+SC_API int sc_config_load(sc_options_t *opts, const char *path,
+                          sc_config_error_t *err);
 
 #ifdef __cplusplus
 }

@@ -23,13 +23,15 @@ void sc__map_init(sc__map *m, size_t key_size, size_t val_size) {
   memset(m, 0, sizeof *m);
   m->key_size = key_size;
   m->val_size = val_size;
-  m->stride = (key_size + val_size + 7) & ~(size_t)7;
+  m->val_off = (key_size + 7) & ~(size_t)7;
+  m->stride = (m->val_off + val_size + 7) & ~(size_t)7;
 }
 
 void sc__map_free(sc__map *m) {
   sc__free(m->entries);
   sc__free(m->index);
-  sc__map_init(m, m->key_size, m->val_size);
+  size_t k = m->key_size, v = m->val_size;
+  sc__map_init(m, k, v);
 }
 
 static size_t find_slot(const sc__map *m, const void *key, int *found) {
@@ -54,7 +56,7 @@ void *sc__map_get(const sc__map *m, const void *key) {
   int found;
   size_t s = find_slot(m, key, &found);
   if (!found) return NULL;
-  return m->entries + (size_t)(m->index[s] - 1) * m->stride + m->key_size;
+  return m->entries + (size_t)(m->index[s] - 1) * m->stride + m->val_off;
 }
 
 static int rehash(sc__map *m, size_t nslots) {
@@ -78,7 +80,7 @@ void *sc__map_upsert(sc__map *m, const void *key, int *created) {
   }
   int found;
   size_t s = find_slot(m, key, &found);
-  if (found) return m->entries + (size_t)(m->index[s] - 1) * m->stride + m->key_size;
+  if (found) return m->entries + (size_t)(m->index[s] - 1) * m->stride + m->val_off;
   if (m->n == m->cap) {
     size_t cap = m->cap ? m->cap * 2 : 32;
     unsigned char *e = sc__realloc(m->entries, cap * m->stride);
@@ -91,12 +93,12 @@ void *sc__map_upsert(sc__map *m, const void *key, int *created) {
   memcpy(ent, key, m->key_size);
   m->index[s] = (uint32_t)(++m->n);
   if (created) *created = 1;
-  return ent + m->key_size;
+  return ent + m->val_off;
 }
 
 size_t sc__map_len(const sc__map *m) { return m->n; }
 const void *sc__map_key_at(const sc__map *m, size_t i) { return m->entries + i * m->stride; }
-void *sc__map_val_at(const sc__map *m, size_t i) { return m->entries + i * m->stride + m->key_size; }
+void *sc__map_val_at(const sc__map *m, size_t i) { return m->entries + i * m->stride + m->val_off; }
 
 void sc__strtab_init(sc__strtab *t) {
   memset(t, 0, sizeof *t);

@@ -9,6 +9,7 @@
 
 typedef struct sc__map {
   size_t key_size, val_size, stride;
+  size_t val_off; /* values start 8-aligned after the key */
   unsigned char *entries; /* n entries of [key | value], insertion order */
   size_t n, cap;
   uint32_t *index; /* slots: entry index + 1, 0 = empty */

@@ -39,7 +39,7 @@
   XX(PROGRAM_PATH, "program-path", S, "", 0, 0, ADV,                                  \
      "directory containing code to profile (default: the program's directory)")       \
   XX(CPU_PERCENT_THRESHOLD, "cpu-percent-threshold", D, "1", 0, 100, ADV | CORE,      \
-     "only report files, functions and (reduced) lines with at least N% CPU")         \
+     "only report files with at least N% CPU (with --reduced-profile: lines and functions too)")         \
   XX(CPU_SAMPLING_RATE, "cpu-sampling-rate", D, "0.01", 0.0001, 10, ADV | CORE,       \
      "CPU sampling interval in seconds of CPU time")                                  \
   XX(ALLOCATION_SAMPLING_WINDOW, "allocation-sampling-window", I, "10485767", 1,      \
@@ -52,7 +52,7 @@
      "EXPERIMENTAL: report likely memory leaks")                                      \
   XX(REDUCED_PROFILE, "reduced-profile", B, "false", 0, 1, CORE,                      \
      "only report lines above the CPU or allocation thresholds")                      \
-  XX(OFF, "off", B, "false", 0, 1, ADV, "start with profiling off")                   \
+  XX(OFF, "off", B, "false", 0, 1, ADV | CORE, "start with profiling off")                   \
   XX(PROFILE_INTERVAL, "profile-interval", D, "0", 0, 1e9, ADV,                       \
      "output profiles every N seconds (0: only at exit)")                             \
   XX(SAMPLE_SIGNAL, "sample-signal", I, "0", 0, 64, ADV | CORE,                       \
@@ -333,6 +333,13 @@ SC_API int sc_options_get_string(const sc_options_t *o, sc_option_t id, const ch
   if (!v) return SC_EINVAL;
   SC_FORWARD_IF_ERROR(lookup(o, id, SC_OPTTYPE_STRING, &d));
   *v = o->v[id].s ? o->v[id].s : "";
+  return 0;
+}
+
+SC_API int sc_options_is_set(const sc_options_t *o, sc_option_t id, bool *set) {
+  if (!o || !set) return SC_EINVAL;
+  if (!find_def(id)) return SC_ENOENT;
+  *set = o->v[id].set != 0;
   return 0;
 }
 

@@ -9,6 +9,10 @@ int sc__render(const sc__value *doc, sc_format_t format, sc__buf *out) {
   switch (format) {
     case SC_FORMAT_JSON:
       return sc__json_write(doc, out, 2);
+    case SC_FORMAT_MSGPACK_ZSTD:
+      return sc__msgpack_zstd_write(doc, out);
+    case SC_FORMAT_HTML:
+      return sc__html_write(doc, out);
     default:
       return SC_ENOTSUP;
   }
@@ -17,7 +21,6 @@ int sc__render(const sc__value *doc, sc_format_t format, sc__buf *out) {
 static int render_session(sc_session_t *s, sc_format_t format, sc__buf *out) {
   if (!s) return SC_EINVAL;
   if (getpid() != s->pid) return SC_EFORKED;
-  if (format != SC_FORMAT_JSON) return SC_ENOTSUP;
   sc__value *doc;
   SC_FORWARD_IF_ERROR(sc__profile_build(s, &doc));
   int rc = sc__render(doc, format, out);

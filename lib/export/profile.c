@@ -8,6 +8,7 @@
 
 #include "../sampling/session.h"
 #include "export.h"
+#include "../common/value.h"
 
 typedef struct line_rec {
   sc__line_key key;
@@ -48,8 +49,24 @@ static uint64_t cost_total(const sc__cost *c) {
   return c->python_ns + c->native_ns + c->sys_ns + c->blocked_ns;
 }
 
+/* What the exporter needs of the aggregate, copied under agg_lock so that
+ * source files are read and the document built without holding it.  The
+ * strings themselves are never freed before the session, so copying the
+ * pointers is enough. */
+typedef struct agg_snapshot {
+  line_rec *lr;
+  func_rec *fr;
+  size_t nl, nf;
+  const char **strs;
+  size_t nstrs;
+  sc__thread_info *threads;
+  size_t nthreads;
+  uint64_t total_ns, unattributed_ns, samples, unattributed;
+} agg_snapshot;
+
 typedef struct build_ctx {
   const sc_session_t *s;
+  const agg_snapshot *snap;
   double total_ns;
   long ncpu;
   double threshold;
@@ -94,7 +111,7 @@ static int keep_entry(const build_ctx *b, const sc__cost *c) {
 static sc__value *thread_breakdown(const build_ctx *b, const line_rec *r, size_t n) {
   sc__value *arr = sc__v_array();
   for (size_t i = 0; arr && i < n; i++) {
-    const sc__thread_info *ti = &b->s->agg.threads[r[i].key.thread];
+    const sc__thread_info *ti = &b->snap->threads[r[i].key.thread];
     sc__value *o = sc__v_object();
     if (!o) break;
     sc__v_set_int(o, "tid", ti->tid);
@@ -193,7 +210,7 @@ static sc__value *file_object(const build_ctx *b, const char *path, const line_r
     while (j < nf && fr[j].key.func == fr[k].key.func && fr[j].key.func_line == fr[k].key.func_line)
       cost_add(&c, &fr[j++].cost);
     if (keep_entry(b, &c) && pct(b, cost_total(&c)) >= (b->reduced ? b->threshold : 0)) {
-      const char *name = sc__strtab_str(&b->s->agg.strings, fr[k].key.func);
+      const char *name = fr[k].key.func < b->snap->nstrs ? b->snap->strs[fr[k].key.func] : "";
       sc__value *o = line_object(b, fr[k].key.func_line, name, strlen(name), &c);
       if (o) sc__v_set_str(o, "fn_name", name);
       if (sc__v_push(funcs, o) < 0) goto oom;
@@ -225,23 +242,14 @@ static int cmp_file_sum(const void *a, const void *b) {
   return x > y ? -1 : x < y;
 }
 
-/* Caller holds agg_lock. */
 static int build_files(const build_ctx *b, sc__value *files, const char **reason) {
-  const sc__aggregate *a = &b->s->agg;
-  size_t nl = sc__map_len(&a->lines), nf = sc__map_len(&a->funcs);
-  line_rec *lr = sc__malloc((nl + 1) * sizeof *lr);
-  func_rec *fr = sc__malloc((nf + 1) * sizeof *fr);
+  const agg_snapshot *a = b->snap;
+  size_t nl = a->nl, nf = a->nf;
+  line_rec *lr = a->lr;
+  func_rec *fr = a->fr;
   file_sum *fs = sc__calloc(nl + 1, sizeof *fs);
   int rc = SC_ENOMEM;
-  if (!lr || !fr || !fs) goto done;
-  for (size_t i = 0; i < nl; i++) {
-    memcpy(&lr[i].key, sc__map_key_at(&a->lines, i), sizeof lr[i].key);
-    memcpy(&lr[i].cost, sc__map_val_at(&a->lines, i), sizeof lr[i].cost);
-  }
-  for (size_t i = 0; i < nf; i++) {
-    memcpy(&fr[i].key, sc__map_key_at(&a->funcs, i), sizeof fr[i].key);
-    memcpy(&fr[i].cost, sc__map_val_at(&a->funcs, i), sizeof fr[i].cost);
-  }
+  if (!fs) goto done;
   qsort(lr, nl, sizeof *lr, cmp_line);
   qsort(fr, nf, sizeof *fr, cmp_func);
   size_t nfiles = 0, j = 0;
@@ -263,7 +271,7 @@ static int build_files(const build_ctx *b, sc__value *files, const char **reason
      * sampled by this layer, so the malloc threshold only admits files
      * when it is 0, as in Scalene). */
     if (pct(b, cost_total(&fs[i].cost)) < b->threshold && b->malloc_threshold > 0) continue;
-    const char *path = sc__strtab_str(&a->strings, fs[i].file);
+    const char *path = fs[i].file < a->nstrs ? a->strs[fs[i].file] : "";
     sc__value *fo = file_object(b, path, lr + fs[i].l0, fs[i].l1 - fs[i].l0, fr + fs[i].f0,
                                 fs[i].f1 - fs[i].f0, &fs[i].cost);
     if (!fo || sc__v_set(files, path, fo) < 0) goto done;
@@ -274,10 +282,47 @@ static int build_files(const build_ctx *b, sc__value *files, const char **reason
   else if (reported == 0) *reason = "threshold";
   rc = 0;
 done:
-  sc__free(lr);
-  sc__free(fr);
   sc__free(fs);
   return rc;
+}
+
+static void snapshot_free(agg_snapshot *a) {
+  sc__free(a->lr);
+  sc__free(a->fr);
+  sc__free(a->strs);
+  sc__free(a->threads);
+}
+
+/* Caller holds agg_lock. */
+static int snapshot_take(const sc__aggregate *g, agg_snapshot *a) {
+  memset(a, 0, sizeof *a);
+  a->nl = sc__map_len(&g->lines);
+  a->nf = sc__map_len(&g->funcs);
+  a->nstrs = g->strings.n;
+  a->nthreads = g->nthreads;
+  a->lr = sc__malloc((a->nl + 1) * sizeof *a->lr);
+  a->fr = sc__malloc((a->nf + 1) * sizeof *a->fr);
+  a->strs = sc__malloc((a->nstrs + 1) * sizeof *a->strs);
+  a->threads = sc__malloc((a->nthreads + 1) * sizeof *a->threads);
+  if (!a->lr || !a->fr || !a->strs || !a->threads) {
+    snapshot_free(a);
+    return SC_ENOMEM;
+  }
+  for (size_t i = 0; i < a->nl; i++) {
+    memcpy(&a->lr[i].key, sc__map_key_at(&g->lines, i), sizeof a->lr[i].key);
+    memcpy(&a->lr[i].cost, sc__map_val_at(&g->lines, i), sizeof a->lr[i].cost);
+  }
+  for (size_t i = 0; i < a->nf; i++) {
+    memcpy(&a->fr[i].key, sc__map_key_at(&g->funcs, i), sizeof a->fr[i].key);
+    memcpy(&a->fr[i].cost, sc__map_val_at(&g->funcs, i), sizeof a->fr[i].cost);
+  }
+  for (size_t i = 0; i < a->nstrs; i++) a->strs[i] = g->strings.strs[i];
+  if (a->nthreads) memcpy(a->threads, g->threads, a->nthreads * sizeof *a->threads);
+  a->total_ns = g->total_ns;
+  a->unattributed_ns = g->unattributed_ns;
+  a->samples = g->samples;
+  a->unattributed = g->unattributed;
+  return 0;
 }
 
 int sc__profile_build(sc_session_t *s, sc__value **out) {
@@ -294,29 +339,24 @@ int sc__profile_build(sc_session_t *s, sc__value **out) {
   /* metadata first, as the embedder set it */
   pthread_mutex_lock(&s->meta_lock);
   int mrc = 0;
-  for (size_t i = 0; i < s->meta->u.c.len && mrc == 0; i++) {
-    const sc__value *m = s->meta->u.c.items[i];
-    sc__value *copy;
-    if (m->type == SC__V_STRING) {
-      copy = sc__v_strn(m->u.str.s, m->u.str.len);
-    } else {
-      copy = sc__v_array();
-      for (size_t k = 0; copy && k < m->u.c.len; k++)
-        if (sc__v_push(copy, sc__v_str(m->u.c.items[k]->u.str.s)) < 0) copy = NULL;
-    }
-    mrc = sc__v_set(root, s->meta->u.c.keys[i], copy);
-  }
+  for (size_t i = 0; i < s->meta->u.c.len && mrc == 0; i++)
+    mrc = sc__v_set(root, s->meta->u.c.keys[i], sc__v_clone(s->meta->u.c.items[i]));
   pthread_mutex_unlock(&s->meta_lock);
   if (mrc < 0) goto oom;
   uint64_t end = s->stop_ns ? s->stop_ns : sc__now_ns();
+  agg_snapshot snap;
   pthread_mutex_lock(&s->agg_lock);
-  const sc__aggregate *a = &s->agg;
-  b.total_ns = (double)a->total_ns;
+  int rc = snapshot_take(&s->agg, &snap);
+  pthread_mutex_unlock(&s->agg_lock);
+  if (rc < 0) goto oom;
+  b.snap = &snap;
+  b.total_ns = (double)snap.total_ns;
   const char *reason = "";
-  int rc = build_files(&b, files, &reason);
+  rc = build_files(&b, files, &reason);
   uint64_t cpu_ns = 0;
-  for (size_t i = 0; rc == 0 && i < a->nthreads; i++) {
-    const sc__thread_info *ti = &a->threads[i];
+  for (size_t i = 0; rc == 0 && i < snap.nthreads; i++) {
+    const sc__thread_info *ti = &snap.threads[i];
+    if (ti->cost.samples == 0) continue; /* registered, never sampled */
     cpu_ns += ti->cost.python_ns + ti->cost.native_ns + ti->cost.sys_ns;
     sc__value *o = sc__v_object();
     if (!o) rc = SC_ENOMEM;
@@ -329,18 +369,22 @@ int sc__profile_build(sc_session_t *s, sc__value **out) {
       rc = sc__v_push(threads, o);
     }
   }
-  uint64_t samples = a->samples, unattributed = a->unattributed;
-  double unattr_pct = a->total_ns ? 100.0 * (double)a->unattributed_ns / (double)a->total_ns : 0;
-  pthread_mutex_unlock(&s->agg_lock);
+  uint64_t samples = snap.samples, unattributed = snap.unattributed;
+  double unattr_pct = snap.total_ns ? 100.0 * (double)snap.unattributed_ns / (double)snap.total_ns : 0;
+  snapshot_free(&snap);
   if (rc < 0) goto oom;
   uint64_t dropped = 0;
   pthread_mutex_lock(&s->lock);
   for (sc_thread_t *t = s->threads; t; t = t->next) dropped += atomic_load(&t->dropped);
   pthread_mutex_unlock(&s->lock);
+  dropped += atomic_load(&s->dropped_other);
   double elapsed = (double)(end - s->start_ns) / 1e9;
   double rate = sc__opt_double(s->opts, SC_OPT_CPU_SAMPLING_RATE);
   char why[320] = "";
-  if (strcmp(reason, "none") == 0) {
+  if (strcmp(reason, "none") == 0 && !s->ever_running) {
+    snprintf(why, sizeof why,
+             "no samples: profiling was off for the whole run (started with --off and never turned on)");
+  } else if (strcmp(reason, "none") == 0) {
     snprintf(why, sizeof why,
              "no samples: the program ran %.3f s and burned less CPU than one sampling interval (%g s)",
              elapsed, rate);
@@ -357,6 +401,10 @@ int sc__profile_build(sc_session_t *s, sc__value **out) {
   r |= sc__v_set_double(root, "elapsed_time_sec", elapsed);
   r |= sc__v_set_double(root, "start_time_absolute", s->start_epoch);
   r |= sc__v_set_double(root, "total_cpu_time_sec", (double)cpu_ns / 1e9);
+  /* the denominator of every percentage: lets readers and merges recover
+   * absolute times */
+  r |= sc__v_set_double(root, "total_time_sec", b.total_ns / 1e9);
+  r |= sc__v_set_int(root, "pid", (int64_t)s->pid);
   r |= sc__v_set_double(root, "cpu_sampling_rate", rate);
   r |= sc__v_set_bool(root, "use_virtual_time", s->virtual_time != 0);
   r |= sc__v_set_int(root, "cpu_samples", (int64_t)samples);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,19 +50,22 @@ int sc__write_file_atomic(const char *path, const void *data, size_t len) {
   size_t plen = strlen(path);
   char *tmp = sc__malloc(plen + 32);
   if (!tmp) return SC_ENOMEM;
-  /* The temporary lives in the same folder so rename() is atomic. */
-  snprintf(tmp, plen + 32, "%s.tmp.%ld.XXXXXX", path, (long)getpid());
-  int fd = mkostemp(tmp, O_CLOEXEC);
+  /* The temporary lives in the same folder so rename() is atomic; it is
+   * created 0666 so the process umask applies as for any file. */
+  static _Atomic unsigned counter;
+  int fd = -1;
+  for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
+    snprintf(tmp, plen + 32, "%s.tmp.%ld.%u", path, (long)getpid(),
+             (unsigned)atomic_fetch_add(&counter, 1) ^ (unsigned)(sc__now_ns() & 0xffff));
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0 && errno != EEXIST) break;
+  }
   if (fd < 0) {
     sc__free(tmp);
     return SC_EIO;
   }
   int rc = 0;
   if (write_all(fd, data, len) != 0 || fsync(fd) != 0) rc = SC_EIO;
-  /* mkostemp creates 0600; a profile is an ordinary file. */
-  mode_t um = umask(0);
-  umask(um);
-  if (rc == 0 && fchmod(fd, 0666 & ~um) != 0) rc = SC_EIO;
   if (close(fd) != 0 && rc == 0) rc = SC_EIO;
   if (rc == 0 && rename(tmp, path) != 0) rc = SC_EIO;
   if (rc != 0) unlink(tmp);
@@ -93,4 +97,21 @@ int sc__read_file(const char *path, char **data, size_t *len) {
   close(fd);
   *data = sc__buf_take(&b, len);
   return *data ? 0 : SC_ENOMEM;
+}
+
+int sc__schedstat_open(pid_t tid) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/task/%ld/schedstat", (long)tid);
+  return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+uint64_t sc__schedstat_runq_ns(int fd) {
+  /* "<on-cpu ns> <run-queue wait ns> <timeslices>\n" */
+  if (fd < 0) return 0;
+  char buf[96];
+  ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  char *p = strchr(buf, ' ');
+  return p ? strtoull(p + 1, NULL, 10) : 0;
 }

@@ -168,7 +168,10 @@ void sc__drain(sc_session_t *s) {
       sc__loc loc;
       memset(&loc, 0, sizeof loc);
       loc.flags = info[i].flags;
-      if (!(loc.flags & SC_FRAME_INVALID)) {
+      /* A dead address is not cached: live code may be allocated there
+       * later.  Samples holding it simply skip that frame this time. */
+      if (loc.flags & SC_FRAME_INVALID) continue;
+      {
         int64_t f = sc__strtab_intern(&s->agg.strings, info[i].file);
         int64_t g = sc__strtab_intern(&s->agg.strings, info[i].function);
         if (f < 0 || g < 0) {
@@ -186,9 +189,14 @@ void sc__drain(sc_session_t *s) {
     pthread_mutex_unlock(&s->agg_lock);
     sc__free(info);
   }
-  /* 4. fold */
-  pthread_mutex_lock(&s->agg_lock);
-  for (size_t i = 0; i < n; i++) sc__agg_add(s, BATCH_THREAD(s, i), BATCH_ENTRY(s, i));
-  pthread_mutex_unlock(&s->agg_lock);
+  /* 4. fold; a batch whose frames could not be resolved is dropped as
+   * the resolver contract says */
+  if (!ok) {
+    atomic_fetch_add(&s->dropped_other, n);
+  } else {
+    pthread_mutex_lock(&s->agg_lock);
+    for (size_t i = 0; i < n; i++) sc__agg_add(s, BATCH_THREAD(s, i), BATCH_ENTRY(s, i));
+    pthread_mutex_unlock(&s->agg_lock);
+  }
   pthread_mutex_unlock(&s->drain_lock);
 }

@@ -30,24 +30,50 @@ static uint64_t clock_ns(clockid_t c) {
  * that straddles the end of a wait can misplace at most that one tick. */
 static void account_blocked(sc_session_t *s, sc_thread_t *t) {
   uint64_t wall = sc__now_ns(), cpu = clock_ns(t->cpu_clock);
+  uint64_t runq = sc__schedstat_runq_ns(t->schedstat_fd);
   uint64_t dwall = wall > t->tk_wall ? wall - t->tk_wall : 0;
   uint64_t dcpu = cpu > t->tk_cpu ? cpu - t->tk_cpu : 0;
+  /* Time spent runnable but waiting for a free core is the machine being
+   * busy, not the program waiting: it is not charged at all. */
+  uint64_t drunq = runq > t->tk_runq ? runq - t->tk_runq : 0;
   t->tk_wall = wall;
   t->tk_cpu = cpu;
-  if (atomic_load(&s->state) != SC__RUNNING || !atomic_load(&t->alive)) return;
+  t->tk_runq = runq;
+  dcpu += drunq;
+  if (atomic_load(&s->state) != SC__RUNNING) return;
   if (dwall <= dcpu || (dwall - dcpu) * 10 < dwall) return;
   sc__entry *e = sc__ring_slot(&t->blocked, s->entry_size);
-  if (!e) return; /* drains are late: this tick's wait goes unrecorded */
+  if (!e) { /* drains are late: this tick's wait is lost, and counted */
+    atomic_fetch_add(&t->dropped, 1);
+    return;
+  }
   memset(e, 0, sizeof *e);
   e->blocked_ns = dwall - dcpu;
-  e->wall_ns = dwall;
-  sc__capture(s, t, e);
-  sc__ring_publish(&t->blocked);
+  sc__stamp_util(s, e, e->blocked_ns);
+  /* sc_thread_unregister waits for tk_busy to clear, so ctx cannot go
+   * away under this capture. */
+  atomic_store(&t->tk_busy, 1);
+  int rc = atomic_load(&t->alive) ? sc__capture(s, t, e) : SC_ESTATE;
+  atomic_store(&t->tk_busy, 0);
+  if (rc == 0) sc__ring_publish(&t->blocked);
+}
+
+/* Process-wide core utilization over the last tick. */
+static void measure_util(sc_session_t *s, uint64_t *last_wall, uint64_t *last_proc) {
+  uint64_t wall = sc__now_ns(), proc = sc__process_cpu_ns();
+  uint64_t dw = wall - *last_wall, dp = proc > *last_proc ? proc - *last_proc : 0;
+  *last_wall = wall;
+  *last_proc = proc;
+  if (!dw || s->ncpu <= 0) return;
+  double u = (double)dp / ((double)dw * (double)s->ncpu);
+  if (u > 1) u = 1;
+  atomic_store_explicit(&s->util_ppm, (uint64_t)(u * 1e6), memory_order_relaxed);
 }
 
 static void *ticker_main(void *arg) {
   sc_session_t *s = arg;
   uint64_t next_drain = sc__now_ns() + s->drain_ns;
+  uint64_t util_wall = sc__now_ns(), util_proc = sc__process_cpu_ns();
   pthread_mutex_lock(&s->tick_lock);
   while (!s->tick_stop) {
     struct timespec ts;
@@ -58,6 +84,7 @@ static void *ticker_main(void *arg) {
     pthread_cond_timedwait(&s->tick_cond, &s->tick_lock, &ts);
     if (s->tick_stop) break;
     pthread_mutex_unlock(&s->tick_lock);
+    measure_util(s, &util_wall, &util_proc);
     if (!s->virtual_time) {
       /* Threads are only freed with the session, so the pointers stay
        * good after the list lock is released. */
@@ -108,6 +135,9 @@ SC_API int sc_session_start(sc_session_t **out, const sc_options_t *opts,
   pthread_mutex_init(&s->tick_lock, NULL);
   pthread_mutex_init(&s->meta_lock, NULL);
   pthread_mutex_init(&s->drain_lock, NULL);
+  pthread_mutex_init(&s->stop_lock, NULL);
+  s->ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+  atomic_store(&s->util_ppm, (uint64_t)(1e6 / (double)(s->ncpu > 0 ? s->ncpu : 1)));
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -117,6 +147,7 @@ SC_API int sc_session_start(sc_session_t **out, const sc_options_t *opts,
   if (!(s->meta = sc__v_object())) goto fail;
   if ((rc = sc__agg_init(&s->agg)) < 0) goto fail;
   atomic_store(&s->state, sc__opt_bool(s->opts, SC_OPT_OFF) ? SC__PAUSED : SC__RUNNING);
+  s->ever_running = !sc__opt_bool(s->opts, SC_OPT_OFF);
   s->start_ns = sc__now_ns();
   struct timeval tv;
   gettimeofday(&tv, NULL);
@@ -145,7 +176,8 @@ fail:
   return rc;
 }
 
-static int forked_child(const sc_session_t *s) { return getpid() != s->pid; }
+int sc__forked_child(const sc_session_t *s) { return getpid() != s->pid; }
+#define forked_child sc__forked_child
 
 static void disarm(sc_thread_t *t) {
   if (t->has_timer) {
@@ -156,10 +188,15 @@ static void disarm(sc_thread_t *t) {
 
 SC_API int sc_session_stop(sc_session_t *s) {
   if (!s) return SC_EINVAL;
-  if (atomic_exchange(&s->state, SC__STOPPED) == SC__STOPPED && !s->ticker_running) return 0;
+  atomic_store(&s->state, SC__STOPPED);
   if (forked_child(s)) {
-    /* The ticker and the timers live in the parent only. */
+    /* The ticker, the timers and possibly-held locks are the parent's. */
     s->ticker_running = 0;
+    return 0;
+  }
+  pthread_mutex_lock(&s->stop_lock);
+  if (!s->ticker_running) {
+    pthread_mutex_unlock(&s->stop_lock);
     return 0;
   }
   pthread_mutex_lock(&s->lock);
@@ -174,6 +211,7 @@ SC_API int sc_session_stop(sc_session_t *s) {
     s->ticker_running = 0;
   }
   if (!s->stop_ns) s->stop_ns = sc__now_ns();
+  pthread_mutex_unlock(&s->stop_lock);
   return 0;
 }
 
@@ -191,6 +229,7 @@ SC_API void sc_session_free(sc_session_t *s) {
   sc_thread_t *t = s->threads;
   while (t) {
     sc_thread_t *n = t->next;
+    if (t->schedstat_fd >= 0) close(t->schedstat_fd);
     sc__free(t->ring.buf);
     sc__free(t->blocked.buf);
     sc__free(t->name);
@@ -209,6 +248,7 @@ SC_API void sc_session_free(sc_session_t *s) {
     pthread_mutex_destroy(&s->tick_lock);
     pthread_mutex_destroy(&s->meta_lock);
     pthread_mutex_destroy(&s->drain_lock);
+    pthread_mutex_destroy(&s->stop_lock);
     pthread_cond_destroy(&s->tick_cond);
   }
   sc__free(s);
@@ -225,12 +265,15 @@ SC_API int sc_session_pause(sc_session_t *s) {
 SC_API int sc_session_resume(sc_session_t *s) {
   if (!s) return SC_EINVAL;
   int expected = SC__PAUSED;
-  if (atomic_compare_exchange_strong(&s->state, &expected, SC__RUNNING)) return 0;
+  if (atomic_compare_exchange_strong(&s->state, &expected, SC__RUNNING)) {
+    s->ever_running = 1;
+    return 0;
+  }
   return expected == SC__RUNNING ? 0 : SC_ESTATE;
 }
 
 SC_API bool sc_session_is_sampling(const sc_session_t *s) {
-  return s && atomic_load(&((sc_session_t *)s)->state) == SC__RUNNING;
+  return s && !forked_child(s) && atomic_load(&((sc_session_t *)s)->state) == SC__RUNNING;
 }
 
 SC_API int sc_session_add_runtime_range(sc_session_t *s, uintptr_t lo, uintptr_t hi) {
@@ -254,6 +297,7 @@ int sc__is_native(const sc_session_t *s, uintptr_t pc, uint32_t flags) {
 
 SC_API int sc_session_set_meta(sc_session_t *s, const char *key, const char *value) {
   if (!s || !key || !value) return SC_EINVAL;
+  if (forked_child(s)) return SC_EFORKED;
   pthread_mutex_lock(&s->meta_lock);
   int rc = sc__v_set(s->meta, key, sc__v_str(value));
   pthread_mutex_unlock(&s->meta_lock);
@@ -263,6 +307,7 @@ SC_API int sc_session_set_meta(sc_session_t *s, const char *key, const char *val
 SC_API int sc_session_set_meta_list(sc_session_t *s, const char *key,
                                     const char *const *values, size_t n) {
   if (!s || !key || (n && !values)) return SC_EINVAL;
+  if (forked_child(s)) return SC_EFORKED;
   sc__value *arr = sc__v_array();
   if (!arr) return SC_ENOMEM;
   for (size_t i = 0; i < n; i++) {
@@ -279,7 +324,7 @@ SC_API int sc_session_set_meta_list(sc_session_t *s, const char *key,
 
 SC_API int sc_thread_register(sc_session_t *s, void *ctx, uint32_t flags, const char *name,
                               sc_thread_t **out) {
-  if (!s || !out) return SC_EINVAL;
+  if (!s || !out || !ctx) return SC_EINVAL;
   if (atomic_load(&s->state) == SC__STOPPED) return SC_ESTATE;
   if (forked_child(s)) return SC_EFORKED;
   pid_t tid = (pid_t)syscall(SYS_gettid);
@@ -294,11 +339,12 @@ SC_API int sc_thread_register(sc_session_t *s, void *ctx, uint32_t flags, const 
   sc_thread_t *t = sc__calloc(1, sizeof *t);
   if (!t) return SC_ENOMEM;
   t->session = s;
-  t->ctx = ctx;
+  atomic_store(&t->ctx, ctx);
   t->flags = flags;
   t->tid = tid;
   t->pthread = pthread_self();
   t->slot = -1;
+  t->schedstat_fd = -1;
   t->ring.cap = s->ring_cap;
   t->ring.buf = sc__calloc(t->ring.cap, s->entry_size);
   t->blocked.cap = (flags & SC_THREAD_MAIN) ? 32 : 0;
@@ -316,6 +362,8 @@ SC_API int sc_thread_register(sc_session_t *s, void *ctx, uint32_t flags, const 
   t->last_wall = t->tk_wall = sc__now_ns();
   t->last_proc = sc__process_cpu_ns();
   t->tk_cpu = t->last_cpu;
+  t->schedstat_fd = (flags & SC_THREAD_MAIN) ? sc__schedstat_open(tid) : -1;
+  t->tk_runq = sc__schedstat_runq_ns(t->schedstat_fd);
   atomic_store(&t->alive, 1);
   if ((rc = sc__slot_acquire(t)) < 0) goto fail;
   if (!(flags & SC_THREAD_NO_TIMER)) {
@@ -345,6 +393,7 @@ fail_slot:
   disarm(t);
   sc__slot_release(t);
 fail:
+  if (t->schedstat_fd > 0) close(t->schedstat_fd);
   sc__free(t->ring.buf);
   sc__free(t->blocked.buf);
   sc__free(t->name);
@@ -355,6 +404,12 @@ fail:
 SC_API int sc_thread_unregister(sc_thread_t *t) {
   if (!t) return SC_EINVAL;
   sc_session_t *s = t->session;
+  if (forked_child(s)) {
+    /* Only the forking thread lives on; take none of the parent's locks. */
+    atomic_store(&t->alive, 0);
+    atomic_store(&t->ctx, NULL);
+    return 0;
+  }
   /* Keep our own sampling signal away while the slot goes. */
   sigset_t block, old;
   sigemptyset(&block);
@@ -363,7 +418,11 @@ SC_API int sc_thread_unregister(sc_thread_t *t) {
   pthread_mutex_lock(&s->lock);
   disarm(t);
   atomic_store(&t->alive, 0);
-  t->ctx = NULL;
+  while (atomic_load(&t->tk_busy)) { /* a blocked-time capture in flight */
+    struct timespec ts = {0, 50000};
+    nanosleep(&ts, NULL);
+  }
+  atomic_store(&t->ctx, NULL);
   sc__slot_release(t);
   pthread_mutex_unlock(&s->lock);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -372,11 +431,13 @@ SC_API int sc_thread_unregister(sc_thread_t *t) {
 
 SC_API int sc_session_stats(sc_session_t *s, sc_session_stats_t *st) {
   if (!s || !st || st->size < sizeof(size_t)) return SC_EINVAL;
+  if (forked_child(s)) return SC_EFORKED;
   sc_session_stats_t full;
   memset(&full, 0, sizeof full);
   full.size = st->size;
   pthread_mutex_lock(&s->lock);
   for (sc_thread_t *t = s->threads; t; t = t->next) full.dropped += atomic_load(&t->dropped);
+  full.dropped += atomic_load(&s->dropped_other);
   full.threads = s->threads_ever;
   pthread_mutex_unlock(&s->lock);
   pthread_mutex_lock(&s->agg_lock);

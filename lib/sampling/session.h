@@ -48,7 +48,8 @@ void sc__ring_publish(sc__ring *r);
 
 struct sc_thread {
   sc_session_t *session;
-  void *ctx;
+  _Atomic(void *) ctx; /* NULL once unregistered */
+  atomic_int tk_busy;   /* the ticker is capturing this thread right now */
   uint32_t flags;    /* SC_THREAD_* */
   uint32_t index;    /* into the aggregate's thread table */
   int slot;          /* index in the global slot table, -1 when none */
@@ -68,7 +69,8 @@ struct sc_thread {
   /* owned by the sampled thread's signal handler */
   uint64_t last_cpu, last_sys, last_wall, last_proc;
   /* owned by the ticker: blocked-time accounting of main threads */
-  uint64_t tk_wall, tk_cpu;
+  uint64_t tk_wall, tk_cpu, tk_runq;
+  int schedstat_fd; /* /proc/self/task/<tid>/schedstat of main threads, or -1 */
   struct sc_thread *next;
 };
 
@@ -147,6 +149,11 @@ struct sc_session {
 
   pthread_t ticker;
   int ticker_running;
+  pthread_mutex_t stop_lock; /* serialises sc_session_stop */
+  int ever_running;          /* sampling was on at some point */
+  _Atomic uint64_t util_ppm; /* process CPU / (wall x cores), last tick, x1e6 */
+  long ncpu;
+  _Atomic uint64_t dropped_other; /* lost outside the rings' counters */
   pthread_mutex_t tick_lock;
   pthread_cond_t tick_cond;
   int tick_stop;
@@ -171,13 +178,23 @@ int sc__is_native(const sc_session_t *s, uintptr_t pc, uint32_t flags);
 /* session.c: a forked child may start a session of its own */
 void sc__session_atfork_child(void);
 
+/* platform/linux.c: nanoseconds the thread `fd` describes has waited on a
+ * run queue (runnable, no CPU free), or 0 when unknown. */
+uint64_t sc__schedstat_runq_ns(int fd);
+int sc__schedstat_open(pid_t tid);
+
 /* signal.c */
 int sc__signal_install(sc_session_t *s);
 void sc__signal_restore(sc_session_t *s);
 int sc__slot_acquire(sc_thread_t *t);
 void sc__slot_release(sc_thread_t *t);
 void sc__signal_quiesce(void);
-/* Capture frames of t into e (ring entry layout) and fill the counters. */
-void sc__capture(sc_session_t *s, sc_thread_t *t, sc__entry *e);
+/* Capture frames of t into e (ring entry layout).  Returns 0, or a
+ * negative code when the resolver refused (the sample is to be dropped). */
+int sc__capture(sc_session_t *s, sc_thread_t *t, sc__entry *e);
+/* Fill wall_ns / proc_cpu_ns of a sample standing for `ns` of time so that
+ * its core utilization is the one the ticker measured last. */
+void sc__stamp_util(const sc_session_t *s, sc__entry *e, uint64_t ns);
+int sc__forked_child(const sc_session_t *s);
 
 #endif

@@ -91,8 +91,11 @@ static void on_sample_signal(int sig, siginfo_t *si, void *uc) {
       info.sys_ns = sys > t->last_sys ? sys - t->last_sys : 0;
       if (info.sys_ns > info.cpu_ns) info.sys_ns = info.cpu_ns;
       info.blocked_ns = 0;
-      info.wall_ns = wall > t->last_wall ? wall - t->last_wall : 0;
-      info.proc_cpu_ns = proc > t->last_proc ? proc - t->last_proc : 0;
+      /* Utilization over this thread's own interval would include the
+       * time it spent blocked; sc_sample stamps the ticker's figure. */
+      info.wall_ns = 0;
+      info.proc_cpu_ns = 0;
+      (void)proc;
       info.pc = context_pc(uc);
       t->last_cpu = cpu;
       t->last_sys = sys;
@@ -130,18 +133,24 @@ void sc__signal_restore(sc_session_t *s) {
   s->handler_installed = 0;
 }
 
-void sc__capture(sc_session_t *s, sc_thread_t *t, sc__entry *e) {
+int sc__capture(sc_session_t *s, sc_thread_t *t, sc__entry *e) {
   size_t n = 0;
   uint32_t flags = 0;
-  void *ctx = t->ctx;
-  if (!ctx || s->resolver.capture(s->resolver.user, ctx, e->frames, s->max_frames, &n,
-                                  &flags) < 0) {
-    n = 0;
-    flags = 0;
-  }
+  void *ctx = atomic_load(&t->ctx);
+  if (!ctx) return SC_ESTATE;
+  int rc = s->resolver.capture(s->resolver.user, ctx, e->frames, s->max_frames, &n, &flags);
+  if (rc < 0) return rc;
   if (n > s->max_frames) n = s->max_frames;
   e->nframes = (uint32_t)n;
   e->flags = flags;
+  return 0;
+}
+
+void sc__stamp_util(const sc_session_t *s, sc__entry *e, uint64_t ns) {
+  uint64_t ppm = atomic_load_explicit(&((sc_session_t *)s)->util_ppm, memory_order_relaxed);
+  e->wall_ns = ns;
+  /* proc / (wall x cores) == ppm / 1e6 */
+  e->proc_cpu_ns = (uint64_t)((double)ns * (double)s->ncpu * (double)ppm / 1e6);
 }
 
 SC_API int sc_sample(sc_thread_t *t, const sc_sample_info_t *info) {
@@ -159,13 +168,17 @@ SC_API int sc_sample(sc_thread_t *t, const sc_sample_info_t *info) {
     atomic_fetch_add_explicit(&t->dropped, 1, memory_order_relaxed);
   } else {
     e->cpu_ns = info->cpu_ns;
-    e->sys_ns = info->sys_ns;
+    e->sys_ns = info->sys_ns < info->cpu_ns ? info->sys_ns : info->cpu_ns; /* part of cpu_ns */
     e->blocked_ns = info->blocked_ns;
-    e->wall_ns = info->wall_ns;
-    e->proc_cpu_ns = info->proc_cpu_ns;
+    if (info->wall_ns) {
+      e->wall_ns = info->wall_ns;
+      e->proc_cpu_ns = info->proc_cpu_ns;
+    } else {
+      sc__stamp_util(s, e, info->cpu_ns + info->blocked_ns);
+    }
     e->pc = info->size > offsetof(sc_sample_info_t, pc) ? info->pc : 0;
-    sc__capture(s, t, e);
-    sc__ring_publish(&t->ring);
+    if (sc__capture(s, t, e) == 0) sc__ring_publish(&t->ring);
+    else atomic_fetch_add_explicit(&t->dropped, 1, memory_order_relaxed);
   }
   atomic_signal_fence(memory_order_seq_cst);
   t->in_sample = 0;

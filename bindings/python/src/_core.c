@@ -357,25 +357,36 @@ static PyObject *Profiler_stop(Profiler *self, PyObject *unused) {
   Py_RETURN_NONE;
 }
 
+static int parse_format(const char *format, const char *path, sc_format_t *out) {
+  if (!format || !*format) {
+    *out = sc_format_from_path(path);
+    return 0;
+  }
+  if (strcmp(format, "json") == 0) *out = SC_FORMAT_JSON;
+  else if (strcmp(format, "msgpack.zst") == 0 || strcmp(format, "msgpack") == 0) *out = SC_FORMAT_MSGPACK_ZSTD;
+  else if (strcmp(format, "html") == 0) *out = SC_FORMAT_HTML;
+  else {
+    PyErr_Format(PyExc_ValueError, "unknown profile format '%s' (json, msgpack.zst, html)", format);
+    return -1;
+  }
+  return 0;
+}
+
 static PyObject *Profiler_export(Profiler *self, PyObject *args, PyObject *kw) {
   static char *kwlist[] = {"path", "format", NULL};
   PyObject *path_obj;
-  const char *format = "json";
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O&|s", kwlist, PyUnicode_FSConverter, &path_obj,
+  const char *format = NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O&|z", kwlist, PyUnicode_FSConverter, &path_obj,
                                    &format))
     return NULL;
-  if (!self->session) {
-    Py_DECREF(path_obj);
-    return raise_sc(SC_ESTATE, "export");
-  }
-  if (strcmp(format, "json") != 0) {
-    Py_DECREF(path_obj);
-    PyErr_Format(PyExc_ValueError, "unknown profile format '%s'", format);
-    return NULL;
-  }
   const char *path = PyBytes_AS_STRING(path_obj);
+  sc_format_t f;
+  if (!self->session || parse_format(format, path, &f) < 0) {
+    Py_DECREF(path_obj);
+    return self->session ? NULL : raise_sc(SC_ESTATE, "export");
+  }
   int rc;
-  Py_BEGIN_ALLOW_THREADS rc = sc_export(self->session, SC_FORMAT_JSON, path);
+  Py_BEGIN_ALLOW_THREADS rc = sc_export(self->session, f, path);
   Py_END_ALLOW_THREADS if (rc < 0) {
     PyObject *r = raise_sc(rc, path);
     Py_DECREF(path_obj);
@@ -490,7 +501,194 @@ static PyObject *core_options(PyObject *m, PyObject *unused) {
   return list;
 }
 
+/* Errors of profile files: one readable line each. */
+static PyObject *raise_file(int rc, const char *path) {
+  if (rc == SC_ENOENT) return PyErr_Format(PyExc_FileNotFoundError, "%s: no such file", path);
+  if (rc == SC_EFORMAT) return PyErr_Format(PyExc_ValueError, "%s: not a valid profile (%s)", path, sc_strerror(rc));
+  if (rc == SC_EIO) return PyErr_Format(PyExc_OSError, "%s: %s", path, sc_strerror(rc));
+  return raise_sc(rc, path);
+}
+
+static PyObject *core_load_profile(PyObject *m, PyObject *args) {
+  PyObject *path_obj;
+  if (!PyArg_ParseTuple(args, "O&", PyUnicode_FSConverter, &path_obj)) return NULL;
+  const char *path = PyBytes_AS_STRING(path_obj);
+  sc_profile_t *p = NULL;
+  char *buf = NULL;
+  size_t len = 0;
+  int rc;
+  Py_BEGIN_ALLOW_THREADS rc = sc_profile_load(path, &p);
+  if (rc == 0) rc = sc_profile_export_buffer(p, SC_FORMAT_JSON, &buf, &len);
+  sc_profile_free(p);
+  Py_END_ALLOW_THREADS
+  PyObject *r = rc < 0 ? raise_file(rc, path) : PyUnicode_DecodeUTF8(buf, (Py_ssize_t)len, "replace");
+  sc_buffer_free(buf);
+  Py_DECREF(path_obj);
+  return r;
+}
+
+static PyObject *core_convert_profile(PyObject *m, PyObject *args, PyObject *kw) {
+  static char *kwlist[] = {"src", "dst", "format", NULL};
+  PyObject *src_obj, *dst_obj;
+  const char *format = NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O&O&|z", kwlist, PyUnicode_FSConverter, &src_obj,
+                                   PyUnicode_FSConverter, &dst_obj, &format))
+    return NULL;
+  const char *src = PyBytes_AS_STRING(src_obj), *dst = PyBytes_AS_STRING(dst_obj);
+  PyObject *r = NULL;
+  sc_format_t f;
+  if (parse_format(format, dst, &f) == 0) {
+    sc_profile_t *p = NULL;
+    int rc, stage = 0;
+    Py_BEGIN_ALLOW_THREADS rc = sc_profile_load(src, &p);
+    if (rc == 0) {
+      stage = 1;
+      rc = sc_profile_export(p, f, dst);
+    }
+    sc_profile_free(p);
+    Py_END_ALLOW_THREADS
+    if (rc < 0) r = raise_file(rc, stage ? dst : src);
+    else r = Py_NewRef(Py_None);
+  }
+  Py_DECREF(src_obj);
+  Py_DECREF(dst_obj);
+  return r;
+}
+
+static PyObject *core_merge_profiles(PyObject *m, PyObject *args, PyObject *kw) {
+  static char *kwlist[] = {"paths", "dst", "format", NULL};
+  PyObject *paths, *dst_obj;
+  const char *format = NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "OO&|z", kwlist, &paths, PyUnicode_FSConverter, &dst_obj,
+                                   &format))
+    return NULL;
+  PyObject *seq = PySequence_Fast(paths, "paths must be a list");
+  if (!seq) {
+    Py_DECREF(dst_obj);
+    return NULL;
+  }
+  const char *dst = PyBytes_AS_STRING(dst_obj);
+  Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+  sc_profile_t **profs = PyMem_Calloc((size_t)n + 1, sizeof *profs);
+  PyObject *r = NULL;
+  sc_format_t f;
+  if (!profs) {
+    PyErr_NoMemory();
+    goto done;
+  }
+  if (parse_format(format, dst, &f) < 0) goto done;
+  for (Py_ssize_t i = 0; i < n; i++) {
+    PyObject *pb;
+    if (!PyUnicode_FSConverter(PySequence_Fast_GET_ITEM(seq, i), &pb)) goto done;
+    int rc;
+    const char *path = PyBytes_AS_STRING(pb);
+    Py_BEGIN_ALLOW_THREADS rc = sc_profile_load(path, &profs[i]);
+    Py_END_ALLOW_THREADS
+    if (rc < 0) {
+      raise_file(rc, path);
+      Py_DECREF(pb);
+      goto done;
+    }
+    Py_DECREF(pb);
+  }
+  sc_profile_t *merged = NULL;
+  int rc, merge_rc;
+  Py_BEGIN_ALLOW_THREADS rc = sc_profile_merge((const sc_profile_t *const *)profs, (size_t)n, &merged);
+  merge_rc = rc;
+  if (rc == 0) rc = sc_profile_export(merged, f, dst);
+  sc_profile_free(merged);
+  Py_END_ALLOW_THREADS
+  if (merge_rc == SC_EFORMAT)
+    PyErr_SetString(PyExc_ValueError,
+                    "cannot merge: a profile lacks the fields merging needs (total_time_sec, "
+                    "files); profiles written by libscalenecore 1.0 or later merge");
+  else if (rc < 0) raise_file(rc, dst);
+  else r = Py_NewRef(Py_None);
+done:
+  if (profs)
+    for (Py_ssize_t i = 0; i < n; i++) sc_profile_free(profs[i]);
+  PyMem_Free(profs);
+  Py_DECREF(seq);
+  Py_DECREF(dst_obj);
+  return r;
+}
+
+static PyObject *option_value(const sc_options_t *opts, const sc_option_info_t *info) {
+  switch (info->type) {
+    case SC_OPTTYPE_BOOL: {
+      bool b = false;
+      sc_options_get_bool(opts, info->id, &b);
+      return PyBool_FromLong(b);
+    }
+    case SC_OPTTYPE_INT: {
+      int64_t v = 0;
+      sc_options_get_int(opts, info->id, &v);
+      return PyLong_FromLongLong(v);
+    }
+    case SC_OPTTYPE_DOUBLE: {
+      double v = 0;
+      sc_options_get_double(opts, info->id, &v);
+      return PyFloat_FromDouble(v);
+    }
+    default: {
+      const char *v = "";
+      sc_options_get_string(opts, info->id, &v);
+      return PyUnicode_FromString(v);
+    }
+  }
+}
+
+/* The options a YAML file sets, as {name: value}; ValueError naming the
+ * file, line, column and key otherwise. */
+static PyObject *core_load_config(PyObject *m, PyObject *args) {
+  PyObject *path_obj;
+  if (!PyArg_ParseTuple(args, "O&", PyUnicode_FSConverter, &path_obj)) return NULL;
+  const char *path = PyBytes_AS_STRING(path_obj);
+  sc_options_t *opts = NULL;
+  sc_config_error_t err;
+  memset(&err, 0, sizeof err);
+  err.size = sizeof err;
+  int rc = sc_options_create(&opts);
+  if (rc == 0) rc = sc_config_load(opts, path, &err);
+  PyObject *r = NULL;
+  if (rc < 0) {
+    if (err.message[0]) {
+      if (err.line)
+        PyErr_Format(PyExc_ValueError, "%s:%d:%d: %s%s%s", path, err.line, err.column, err.key,
+                     err.key[0] ? ": " : "", err.message);
+      else
+        PyErr_Format(PyExc_ValueError, "%s: %s%s%s", path, err.key, err.key[0] ? ": " : "", err.message);
+    } else {
+      raise_file(rc, path);
+    }
+    goto done;
+  }
+  r = PyDict_New();
+  for (int id = 1; r && id < SC__OPT_END; id++) {
+    sc_option_info_t info;
+    info.size = sizeof info;
+    bool set = false;
+    if (sc_option_info((sc_option_t)id, &info) < 0 || sc_options_is_set(opts, (sc_option_t)id, &set) < 0 || !set)
+      continue;
+    PyObject *v = option_value(opts, &info);
+    if (!v || PyDict_SetItemString(r, info.name, v) < 0) Py_CLEAR(r);
+    Py_XDECREF(v);
+  }
+done:
+  sc_options_destroy(opts);
+  Py_DECREF(path_obj);
+  return r;
+}
+
 static PyMethodDef core_methods[] = {
+    {"load_profile", core_load_profile, METH_VARARGS,
+     "Load a profile file of any format and return it as JSON text."},
+    {"convert_profile", (PyCFunction)(void (*)(void))core_convert_profile, METH_VARARGS | METH_KEYWORDS,
+     "Load src and write it to dst (format from dst's name unless given)."},
+    {"merge_profiles", (PyCFunction)(void (*)(void))core_merge_profiles, METH_VARARGS | METH_KEYWORDS,
+     "Merge profile files into dst."},
+    {"load_config", core_load_config, METH_VARARGS,
+     "Options set by a YAML config file, as a dict."},
     {"version", core_version, METH_NOARGS, "libscalenecore's version."},
     {"options", core_options, METH_NOARGS, "The core's option table."},
     {NULL, NULL, 0, NULL}};

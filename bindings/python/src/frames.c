@@ -155,8 +155,9 @@ size_t scpy_code_bytes(void *code) {
 
 #endif
 
+#define NWANT 3
 typedef struct range_ctx {
-  uintptr_t want[2];
+  uintptr_t want[NWANT];
   void (*add)(void *, uintptr_t, uintptr_t);
   void *arg;
 } range_ctx;
@@ -169,7 +170,7 @@ static int on_object(struct dl_phdr_info *info, size_t size, void *data) {
     const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
     if (ph->p_type != PT_LOAD) continue;
     uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
-    for (int w = 0; w < 2; w++)
+    for (int w = 0; w < NWANT; w++)
       if (rc->want[w] >= lo && rc->want[w] < hi) mine = 1;
   }
   if (!mine) return 0;
@@ -185,10 +186,13 @@ static int on_object(struct dl_phdr_info *info, size_t size, void *data) {
 
 void scpy_runtime_ranges(void (*add)(void *arg, uintptr_t lo, uintptr_t hi), void *arg) {
   range_ctx rc;
-  /* The interpreter (libpython or the python executable), and libc, whose
-   * memcpy/realloc the interpreter uses for its own work. */
+  /* The interpreter (libpython or the python executable); libc, whose
+   * memcpy/realloc the interpreter uses for its own work; and the dynamic
+   * loader, whose __tls_get_addr a shared libpython (3.12+) calls to reach
+   * its thread state on every few instructions. */
   rc.want[0] = (uintptr_t)(void *)&PyEval_EvalCode;
   rc.want[1] = (uintptr_t)(void *)&getpid;
+  rc.want[2] = (uintptr_t)dlsym(RTLD_DEFAULT, "__tls_get_addr");
   rc.add = add;
   rc.arg = arg;
   dl_iterate_phdr(on_object, &rc);

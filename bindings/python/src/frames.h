@@ -25,8 +25,8 @@ int scpy_safe_read(const void *src, void *dst, size_t n);
 int scpy_capture(void *user, void *ctx, sc_raw_frame_t *frames, size_t max, size_t *n,
                  uint32_t *flags);
 
-/* Bytes from a code object's start to its first instruction, and the size
- * of its instructions in bytes (0 when `code` is not readable). */
+/* The size in bytes of a code object's instructions (0 when `code` is not
+ * readable).  Async-signal-safe. */
 size_t scpy_code_bytes(void *code);
 
 /* Call add(lo, hi) for every executable segment of the interpreter (the

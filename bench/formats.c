@@ -1,0 +1,241 @@
+/* bench/formats.c - size and load time of the two profile formats.
+ *
+ *   make bench-formats                       (bench/formats.mk)
+ *   build/bench/formats [FILES [LINES_PER_FILE [RUNS]]]
+ *
+ * Builds a synthetic profile of 50,000 lines over 2,000 files (by default)
+ * with the layout lib/export/profile.c writes: every line of every file
+ * listed, about one line in three with samples (17-digit percentages),
+ * three functions per file.  Exports it through the public API as JSON
+ * and as MessagePack+zstd, loads each RUNS times (sc_profile_load_buffer,
+ * best run reported), and prints the sizes, the ratios and PASS/MISS
+ * against the issue's targets: the compact file at least 5x smaller, and
+ * loading at least 5x faster.  The MessagePack+zstd load is also broken
+ * down into its zstd and msgpack-c parts, and the rest (building the
+ * document tree), to show where the time goes. */
+#include <msgpack.h>
+#include <scalenecore.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zstd.h>
+
+typedef struct text {
+  char *d;
+  size_t len, cap;
+} text;
+
+static void put(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put(text *t, const char *fmt, ...) {
+  for (;;) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(t->d + t->len, t->cap - t->len, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n < t->cap - t->len) {
+      t->len += (size_t)n;
+      return;
+    }
+    t->cap = t->cap ? t->cap * 2 : 1 << 20;
+    t->d = realloc(t->d, t->cap);
+    if (!t->d) abort();
+  }
+}
+
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+
+static uint64_t next(void) {
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return rng;
+}
+
+static double unit(void) { return (double)(next() >> 11) / 9007199254740992.0; }
+
+static const char *const code[] = {
+    "    result = compute(values[i], factor=scale)",
+    "    for item in items:",
+    "        total += item.weight * item.count",
+    "    if not cache.get(key):",
+    "        cache[key] = load_from_disk(path, mode=\"rb\")",
+    "    return sorted(results, key=lambda r: r.score, reverse=True)",
+    "def process_batch(batch, *, retries=3, timeout=None):",
+    "    \"\"\"Process one batch of records.\"\"\"",
+    "    logger.debug(\"processing %d records\", len(batch))",
+    "        data = json.loads(response.text)",
+    "    except (ValueError, KeyError) as exc:",
+    "        raise ProcessingError(f\"bad record {record_id}\") from exc",
+    "    matrix = np.dot(weights, inputs) + bias",
+    "    with open(output_path, \"w\", encoding=\"utf-8\") as fh:",
+    "",
+    "class RecordParser(BaseParser):",
+    "    def __init__(self, schema, strict=False):",
+    "        self.schema = schema",
+    "import os, sys, re, json, hashlib",
+    "    yield from (transform(x) for x in chunk if x is not None)",
+};
+
+static void line_fields(text *t, int lineno, int active, const char *src) {
+  double py = 0, c = 0, sys = 0, util = 0;
+  int samples = 0;
+  if (active) {
+    py = unit() * 2.0;
+    c = unit() < 0.5 ? unit() : 0;
+    sys = unit() * 0.1;
+    util = unit();
+    samples = 1 + (int)(next() % 200);
+  }
+  put(t,
+      "{\"line\":\"%s\\n\",\"lineno\":%d,\"n_cpu_percent_python\":%.17g,\"n_cpu_percent_c\":%.17g,"
+      "\"n_sys_percent\":%.17g,\"n_core_utilization\":%.17g,\"n_cpu_samples\":%d,\"n_malloc_mb\":0,"
+      "\"n_peak_mb\":0,\"n_avg_mb\":0,\"n_mallocs\":0,\"n_growth_mb\":0,\"n_usage_fraction\":0,"
+      "\"n_python_fraction\":0,\"n_copy_mb_s\":0,\"n_gpu_percent\":0,\"n_gpu_peak_memory_mb\":0,"
+      "\"n_gpu_avg_memory_mb\":0,\"memory_samples\":[],\"start_region_line\":%d,\"end_region_line\":%d,"
+      "\"start_outermost_loop\":%d,\"end_outermost_loop\":%d",
+      src, lineno, py, c, sys, util, samples, lineno, lineno, lineno, lineno);
+}
+
+/* The synthetic profile as compact JSON text. */
+static char *synth(int files, int lines, size_t *len) {
+  text t = {0};
+  put(&t,
+      "{\"program\":\"/srv/app/main.py\",\"args\":[\"--workers\",\"8\"],\"filename\":\"/srv/app/main.py\","
+      "\"entrypoint_dir\":\"/srv/app\",\"scalenecore_version\":\"1.0.0\",\"elapsed_time_sec\":%.17g,"
+      "\"start_time_absolute\":1795533021.569026,\"total_cpu_time_sec\":%.17g,\"total_time_sec\":%.17g,"
+      "\"pid\":4242,\"cpu_sampling_rate\":0.01,\"use_virtual_time\":false,\"cpu_samples\":%d,"
+      "\"unattributed_samples\":0,\"unattributed_percent\":0,\"dropped_samples\":0,"
+      "\"no_samples_reason\":\"\",\"gpu\":false,\"gpu_device\":\"\",\"memory\":false,\"alloc_samples\":0,"
+      "\"max_footprint_mb\":0,\"max_footprint_fname\":null,\"max_footprint_lineno\":null,"
+      "\"max_footprint_python_fraction\":0,\"growth_rate\":0,\"samples\":[],\"stacks\":[],"
+      "\"threads\":[{\"tid\":4242,\"name\":\"MainThread\",\"cpu_sec\":812.5,\"blocked_sec\":10.25,"
+      "\"samples\":81250}],\"files\":{",
+      900.123456789, 812.987654321, 823.0123456789, 81250);
+  for (int f = 0; f < files; f++) {
+    put(&t, "%s\"/srv/app/pkg%03d/module_%04d.py\":{\"percent_cpu_time\":%.17g,\"lines\":[", f ? "," : "",
+        f % 97, f, unit() * 5);
+    for (int l = 1; l <= lines; l++) {
+      const char *src = code[next() % (sizeof code / sizeof code[0])];
+      char esc[256];
+      size_t k = 0;
+      for (const char *p = src; *p && k + 2 < sizeof esc; p++) {
+        if (*p == '"' || *p == '\\') esc[k++] = '\\';
+        esc[k++] = *p;
+      }
+      esc[k] = '\0';
+      put(&t, "%s", l > 1 ? "," : "");
+      line_fields(&t, l, next() % 3 == 0, esc);
+      put(&t, "}");
+    }
+    put(&t, "],\"functions\":[");
+    for (int fn = 0; fn < 3; fn++) {
+      int first = 1 + fn * (lines / 3);
+      put(&t, "%s", fn ? "," : "");
+      char name[64];
+      snprintf(name, sizeof name, "Handler%d.method_%d", f % 13, fn);
+      line_fields(&t, first, 1, name);
+      put(&t, ",\"fn_name\":\"%s\"}", name);
+    }
+    put(&t, "],\"leaks\":{},\"imports\":[]}");
+  }
+  put(&t, "}}");
+  *len = t.len;
+  return t.d;
+}
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Best time of `runs` loads of data. */
+static double best_load(const char *data, size_t len, int runs) {
+  double best = 1e30;
+  for (int r = 0; r < runs; r++) {
+    sc_profile_t *p = NULL;
+    double t0 = now();
+    int rc = sc_profile_load_buffer(data, len, &p);
+    double dt = now() - t0;
+    if (rc != 0) {
+      fprintf(stderr, "load failed: %s\n", sc_strerror(rc));
+      exit(1);
+    }
+    sc_profile_free(p);
+    if (dt < best) best = dt;
+  }
+  return best;
+}
+
+int main(int argc, char **argv) {
+  int files = argc > 1 ? atoi(argv[1]) : 2000;
+  int lines = argc > 2 ? atoi(argv[2]) : 25;
+  int runs = argc > 3 ? atoi(argv[3]) : 5;
+  if (files < 1 || lines < 3 || runs < 1) {
+    fprintf(stderr, "usage: formats [FILES [LINES_PER_FILE [RUNS]]]\n");
+    return 2;
+  }
+  size_t srclen;
+  char *src = synth(files, lines, &srclen);
+  sc_profile_t *p = NULL;
+  int rc = sc_profile_load_buffer(src, srclen, &p);
+  if (rc) {
+    fprintf(stderr, "synthetic profile does not load: %s\n", sc_strerror(rc));
+    return 1;
+  }
+  free(src);
+  char *json = NULL, *mp = NULL;
+  size_t jlen = 0, mlen = 0;
+  double t0 = now();
+  if (sc_profile_export_buffer(p, SC_FORMAT_JSON, &json, &jlen)) return 1;
+  double tj = now() - t0;
+  t0 = now();
+  if (sc_profile_export_buffer(p, SC_FORMAT_MSGPACK_ZSTD, &mp, &mlen)) return 1;
+  double tm = now() - t0;
+  sc_profile_free(p);
+
+  double lj = best_load(json, jlen, runs);
+  double lm = best_load(mp, mlen, runs);
+
+  /* where the MessagePack+zstd load goes */
+  unsigned long long rawlen = ZSTD_getFrameContentSize(mp, mlen);
+  char *raw = malloc(rawlen);
+  double dz = 1e30, du = 1e30;
+  for (int r = 0; r < runs; r++) {
+    t0 = now();
+    size_t n = ZSTD_decompress(raw, rawlen, mp, mlen);
+    double dt = now() - t0;
+    if (ZSTD_isError(n)) return 1;
+    if (dt < dz) dz = dt;
+    msgpack_unpacked up;
+    msgpack_unpacked_init(&up);
+    size_t off = 0;
+    t0 = now();
+    msgpack_unpack_next(&up, raw, rawlen, &off);
+    dt = now() - t0;
+    msgpack_unpacked_destroy(&up);
+    if (dt < du) du = dt;
+  }
+  free(raw);
+
+  double size_ratio = (double)jlen / (double)mlen, load_ratio = lj / lm;
+  printf("synthetic profile: %d files x %d lines = %d lines, %d functions\n", files, lines,
+         files * lines, files * 3);
+  printf("  JSON               %12zu bytes   export %7.1f ms   load %7.1f ms\n", jlen, tj * 1e3,
+         lj * 1e3);
+  printf("  MessagePack+zstd   %12zu bytes   export %7.1f ms   load %7.1f ms\n", mlen, tm * 1e3,
+         lm * 1e3);
+  printf("    (MessagePack %llu bytes; of the load: zstd %.1f ms, msgpack-c unpack %.1f ms,\n"
+         "     checks + document tree %.1f ms)\n",
+         rawlen, dz * 1e3, du * 1e3, (lm - dz - du) * 1e3);
+  printf("  size ratio         %7.1fx  (target >= 5x)  %s\n", size_ratio, size_ratio >= 5 ? "PASS" : "MISS");
+  printf("  load-time ratio    %7.1fx  (target >= 5x)  %s\n", load_ratio, load_ratio >= 5 ? "PASS" : "MISS");
+  printf("  (loads: best of %d runs of sc_profile_load_buffer)\n", runs);
+  sc_buffer_free(json);
+  sc_buffer_free(mp);
+  return 0;
+}

@@ -1,0 +1,439 @@
+/* msgpack.c - the compact profile format: the document as one MessagePack
+ * map (msgpack-c's packer and unpacker) in one zstd frame (libzstd).
+ * docs/profile-format.md specifies it; in short:
+ *
+ *   zstd frame (content size in the header, XXH64 content checksum)
+ *   └ MessagePack map
+ *       "format":         "scalenecore-profile"   (always the first key)
+ *       "format_version": 1                       (always the second key)
+ *       ...the document's own keys, in its order...
+ *
+ * Types: null -> nil, bool -> true/false, integers -> the smallest
+ * MessagePack int/uint, other numbers -> float64 (a NaN or infinity is
+ * written as nil, as the JSON writer writes null), strings -> str (UTF-8;
+ * invalid bytes become U+FFFD as in JSON), arrays -> array, objects -> map
+ * with str keys.
+ *
+ * The reader accepts exactly one zstd frame (a known content size, or an
+ * unknown one as streamed by `zstd` from a pipe, up to SC__DOC_MAX_BYTES)
+ * holding exactly one MessagePack value.  SC_EFORMAT for anything else:
+ * truncated or corrupt frames (checksums are verified when present),
+ * trailing bytes, another format name, a format_version newer than this
+ * library's, bin / ext / the reserved 0xc1, non-str map keys, keys holding
+ * NUL, duplicate keys, invalid UTF-8, non-finite floats, declared lengths
+ * larger than the bytes that follow, nesting deeper than
+ * SC__DOC_MAX_DEPTH, more than SC__DOC_MAX_VALUES values.
+ *
+ * A first pass over the decompressed bytes checks their structure and
+ * bounds before msgpack-c unpacks them, so the unpacker never allocates
+ * for lengths that the input cannot back. */
+#include <math.h>
+#include <msgpack.h>
+#include <string.h>
+#include <zstd.h>
+#include <zstd_errors.h>
+
+#include "doc.h"
+
+#define ZSTD_LEVEL 3
+
+/* ---- writing ------------------------------------------------------------ */
+
+static int buf_write(void *data, const char *buf, size_t len) {
+  sc__buf *b = data;
+  sc__buf_put(b, buf, len);
+  return b->failed ? -1 : 0;
+}
+
+/* A str with invalid UTF-8 replaced by U+FFFD, byte by byte, as the JSON
+ * writer does, so both formats carry the same text. */
+static int pack_text(msgpack_packer *pk, const char *s, size_t n) {
+  const unsigned char *u = (const unsigned char *)s;
+  size_t ok = sc__utf8_valid_prefix(u, n);
+  if (ok == n) {
+    if (msgpack_pack_str(pk, n) < 0 || msgpack_pack_str_body(pk, s, n) < 0) return SC_ENOMEM;
+    return 0;
+  }
+  sc__buf clean;
+  sc__buf_init(&clean);
+  size_t i = 0;
+  while (i < n) {
+    size_t k = sc__utf8_valid_prefix(u + i, n - i);
+    sc__buf_put(&clean, u + i, k);
+    i += k;
+    if (i < n) {
+      sc__buf_put(&clean, "\xEF\xBF\xBD", 3);
+      i++;
+    }
+  }
+  int rc = clean.failed ? SC_ENOMEM : 0;
+  if (rc == 0 && (msgpack_pack_str(pk, clean.len) < 0 ||
+                  msgpack_pack_str_body(pk, clean.data, clean.len) < 0))
+    rc = SC_ENOMEM;
+  sc__buf_free(&clean);
+  return rc;
+}
+
+static int pack_value(msgpack_packer *pk, const sc__value *v, int depth) {
+  int r = 0;
+  switch (v->type) {
+    case SC__V_NULL: r = msgpack_pack_nil(pk); break;
+    case SC__V_BOOL: r = v->u.b ? msgpack_pack_true(pk) : msgpack_pack_false(pk); break;
+    case SC__V_INT: r = msgpack_pack_int64(pk, v->u.i); break;
+    case SC__V_DOUBLE:
+      r = isfinite(v->u.d) ? msgpack_pack_double(pk, v->u.d) : msgpack_pack_nil(pk);
+      break;
+    case SC__V_STRING: return pack_text(pk, v->u.str.s, v->u.str.len);
+    case SC__V_ARRAY:
+    case SC__V_OBJECT: {
+      /* what the reader would refuse, the writer refuses */
+      if (depth >= SC__DOC_MAX_DEPTH) return SC_EINVAL;
+      int obj = v->type == SC__V_OBJECT;
+      r = obj ? msgpack_pack_map(pk, v->u.c.len) : msgpack_pack_array(pk, v->u.c.len);
+      for (size_t i = 0; r == 0 && i < v->u.c.len; i++) {
+        if (obj) SC_FORWARD_IF_ERROR(pack_text(pk, v->u.c.keys[i], strlen(v->u.c.keys[i])));
+        SC_FORWARD_IF_ERROR(pack_value(pk, v->u.c.items[i], depth + 1));
+      }
+      break;
+    }
+  }
+  return r < 0 ? SC_ENOMEM : 0;
+}
+
+static int pack_doc(const sc__value *doc, sc__buf *raw) {
+  msgpack_packer pk;
+  msgpack_packer_init(&pk, raw, buf_write);
+  static const char name_key[] = "format", ver_key[] = "format_version";
+  static const char name[] = SC__PROFILE_FORMAT_NAME;
+  if (msgpack_pack_map(&pk, doc->u.c.len + 2) < 0 ||
+      msgpack_pack_str_with_body(&pk, name_key, sizeof name_key - 1) < 0 ||
+      msgpack_pack_str_with_body(&pk, name, sizeof name - 1) < 0 ||
+      msgpack_pack_str_with_body(&pk, ver_key, sizeof ver_key - 1) < 0 ||
+      msgpack_pack_int(&pk, SC__PROFILE_FORMAT_VERSION) < 0)
+    return SC_ENOMEM;
+  for (size_t i = 0; i < doc->u.c.len; i++) {
+    SC_FORWARD_IF_ERROR(pack_text(&pk, doc->u.c.keys[i], strlen(doc->u.c.keys[i])));
+    SC_FORWARD_IF_ERROR(pack_value(&pk, doc->u.c.items[i], 1));
+  }
+  return raw->failed ? SC_ENOMEM : 0;
+}
+
+int sc__msgpack_zstd_write(const sc__value *doc, sc__buf *out) {
+  if (!doc || !out || doc->type != SC__V_OBJECT) return SC_EINVAL;
+  sc__buf raw;
+  sc__buf_init(&raw);
+  int rc = pack_doc(doc, &raw);
+  ZSTD_CCtx *cctx = NULL;
+  if (rc == 0) {
+    cctx = ZSTD_createCCtx();
+    size_t bound = ZSTD_compressBound(raw.len);
+    if (!cctx || ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, ZSTD_LEVEL)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 1)) ||
+        sc__buf_reserve(out, bound) < 0) {
+      rc = SC_ENOMEM;
+    } else {
+      size_t n = ZSTD_compress2(cctx, out->data + out->len, bound, raw.data, raw.len);
+      if (ZSTD_isError(n)) {
+        rc = SC_ENOMEM; /* with a bound-sized buffer only allocation can fail */
+      } else {
+        out->len += n;
+        out->data[out->len] = '\0';
+      }
+    }
+  }
+  ZSTD_freeCCtx(cctx);
+  sc__buf_free(&raw);
+  return rc;
+}
+
+/* ---- decompression ------------------------------------------------------ */
+
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+#define WINDOW_LOG_MAX 24
+#else
+#define WINDOW_LOG_MAX 27 /* zstd's default limit: 128 MiB windows */
+#endif
+
+/* A frame without a content size (written by a streaming compressor):
+ * decompress it into a buffer that doubles up to the size limit. */
+static int decompress_stream(ZSTD_DCtx *dctx, const void *data, size_t len, char **out,
+                             size_t *outlen) {
+  size_t cap = len < (SC__DOC_MAX_BYTES >> 3) ? len * 8 : SC__DOC_MAX_BYTES;
+  if (cap < 65536) cap = 65536;
+  if (cap > SC__DOC_MAX_BYTES) cap = SC__DOC_MAX_BYTES;
+  char *buf = sc__malloc(cap);
+  if (!buf) return SC_ENOMEM;
+  ZSTD_inBuffer in = {data, len, 0};
+  ZSTD_outBuffer ob = {buf, cap, 0};
+  for (;;) {
+    size_t r = ZSTD_decompressStream(dctx, &ob, &in);
+    if (ZSTD_isError(r)) {
+      sc__free(buf);
+      return ZSTD_getErrorCode(r) == ZSTD_error_memory_allocation ? SC_ENOMEM : SC_EFORMAT;
+    }
+    if (r == 0) break; /* frame complete (and its checksum verified) */
+    if (ob.pos == ob.size) {
+      if (cap >= SC__DOC_MAX_BYTES) {
+        sc__free(buf);
+        return SC_EFORMAT; /* larger than any profile this library loads */
+      }
+      cap = cap > SC__DOC_MAX_BYTES / 2 ? SC__DOC_MAX_BYTES : cap * 2;
+      char *nb = sc__realloc(buf, cap);
+      if (!nb) {
+        sc__free(buf);
+        return SC_ENOMEM;
+      }
+      buf = nb;
+      ob.dst = buf;
+      ob.size = cap;
+    } else if (in.pos == in.size) {
+      sc__free(buf);
+      return SC_EFORMAT; /* input ended inside the frame */
+    }
+  }
+  if (in.pos != in.size || ob.pos == 0) {
+    sc__free(buf);
+    return SC_EFORMAT;
+  }
+  *out = buf;
+  *outlen = ob.pos;
+  return 0;
+}
+
+static int decompress(const void *data, size_t len, char **out, size_t *outlen) {
+  SC_RETURN_IF(len > SC__DOC_MAX_BYTES, SC_EFORMAT);
+  /* exactly one frame, nothing after it */
+  size_t fsz = ZSTD_findFrameCompressedSize(data, len);
+  SC_RETURN_IF(ZSTD_isError(fsz) || fsz != len, SC_EFORMAT);
+  unsigned long long cs = ZSTD_getFrameContentSize(data, len);
+  SC_RETURN_IF(cs == ZSTD_CONTENTSIZE_ERROR || cs == 0, SC_EFORMAT);
+  SC_RETURN_IF(cs != ZSTD_CONTENTSIZE_UNKNOWN && cs > SC__DOC_MAX_BYTES, SC_EFORMAT);
+  ZSTD_DCtx *dctx = ZSTD_createDCtx();
+  if (!dctx) return SC_ENOMEM;
+  int rc;
+  if (ZSTD_isError(ZSTD_DCtx_setParameter(dctx, ZSTD_d_windowLogMax, WINDOW_LOG_MAX))) {
+    rc = SC_ENOMEM;
+  } else if (cs == ZSTD_CONTENTSIZE_UNKNOWN) {
+    rc = decompress_stream(dctx, data, len, out, outlen);
+  } else {
+    char *buf = sc__malloc((size_t)cs);
+    if (!buf) {
+      rc = SC_ENOMEM;
+    } else {
+      size_t n = ZSTD_decompressDCtx(dctx, buf, (size_t)cs, data, len);
+      if (ZSTD_isError(n) || n != cs) {
+        sc__free(buf);
+        rc = ZSTD_isError(n) && ZSTD_getErrorCode(n) == ZSTD_error_memory_allocation ? SC_ENOMEM
+                                                                                     : SC_EFORMAT;
+      } else {
+        *out = buf;
+        *outlen = n;
+        rc = 0;
+      }
+    }
+  }
+  ZSTD_freeDCtx(dctx);
+  return rc;
+}
+
+/* ---- structural check of the MessagePack bytes ------------------------- */
+
+static uint64_t be(const unsigned char *p, int n) {
+  uint64_t v = 0;
+  for (int i = 0; i < n; i++) v = (v << 8) | p[i];
+  return v;
+}
+
+/* Walk the encoding once without allocating: every type byte known and
+ * allowed, every length backed by the bytes that follow, one top-level
+ * value and nothing after it, nesting and value count within the limits. */
+static int prescan(const unsigned char *p, size_t len) {
+  const unsigned char *end = p + len;
+  uint64_t pending[SC__DOC_MAX_DEPTH + 1]; /* items left per open container */
+  int top = 0;
+  pending[0] = 1; /* the root value */
+  size_t nvalues = 0;
+  while (top >= 0) {
+    if (pending[top] == 0) {
+      top--;
+      continue;
+    }
+    pending[top]--;
+    SC_RETURN_IF(p >= end, SC_EFORMAT);
+    /* + 4: the format header's two keys and two values */
+    SC_RETURN_IF(++nvalues > SC__DOC_MAX_VALUES + 4, SC_EFORMAT);
+    unsigned c = *p++;
+    size_t avail = (size_t)(end - p);
+    uint64_t skip = 0, children = 0;
+    int container = 0;
+    if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3) {
+      /* fixint, nil, bool */
+    } else if (c <= 0x8f) {
+      children = 2 * (uint64_t)(c & 0x0f);
+      container = 1;
+    } else if (c <= 0x9f) {
+      children = c & 0x0f;
+      container = 1;
+    } else if (c <= 0xbf) {
+      skip = c & 0x1f;
+    } else {
+      int lenbytes = 0;
+      switch (c) {
+        case 0xca: skip = 4; break;
+        case 0xcb: skip = 8; break;
+        case 0xcc: case 0xd0: skip = 1; break;
+        case 0xcd: case 0xd1: skip = 2; break;
+        case 0xce: case 0xd2: skip = 4; break;
+        case 0xcf: case 0xd3: skip = 8; break;
+        case 0xd9: lenbytes = 1; break;
+        case 0xda: case 0xdc: case 0xde: lenbytes = 2; break;
+        case 0xdb: case 0xdd: case 0xdf: lenbytes = 4; break;
+        default: return SC_EFORMAT; /* 0xc1, bin, ext, fixext */
+      }
+      if (lenbytes) {
+        SC_RETURN_IF(avail < (size_t)lenbytes, SC_EFORMAT);
+        uint64_t n = be(p, lenbytes);
+        p += lenbytes;
+        avail -= (size_t)lenbytes;
+        if (c == 0xd9 || c == 0xda || c == 0xdb) skip = n;
+        else {
+          container = 1;
+          children = c >= 0xde ? 2 * n : n;
+        }
+      }
+    }
+    SC_RETURN_IF(skip > avail, SC_EFORMAT);
+    p += skip;
+    if (container && children) {
+      /* each item takes at least one byte */
+      SC_RETURN_IF(children > (uint64_t)(end - p), SC_EFORMAT);
+      SC_RETURN_IF(top + 1 > SC__DOC_MAX_DEPTH, SC_EFORMAT);
+      pending[++top] = children;
+    } else if (container) {
+      SC_RETURN_IF(top + 1 > SC__DOC_MAX_DEPTH, SC_EFORMAT);
+    }
+  }
+  SC_RETURN_IF(p != end, SC_EFORMAT);
+  return 0;
+}
+
+/* ---- msgpack objects to documents -------------------------------------- */
+
+static int text_ok(const char *s, size_t n) {
+  return sc__utf8_valid_prefix((const unsigned char *)s, n) == n;
+}
+
+static int convert(const msgpack_object *o, sc__value **out);
+
+static int convert_map(const msgpack_object_kv *kv, size_t n, sc__value **out) {
+  sc__value *obj = sc__v_object();
+  if (!obj) return SC_ENOMEM;
+  int rc = sc__doc_reserve(obj, n);
+  sc__keyset ks;
+  sc__keyset_init(&ks);
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    const msgpack_object *k = &kv[i].key;
+    if (k->type != MSGPACK_OBJECT_STR || !text_ok(k->via.str.ptr, k->via.str.size) ||
+        memchr(k->via.str.ptr, '\0', k->via.str.size)) {
+      rc = SC_EFORMAT;
+      break;
+    }
+    sc__value *item = NULL;
+    if ((rc = convert(&kv[i].val, &item)) < 0) break;
+    rc = sc__doc_add(obj, &ks, sc__strndup(k->via.str.ptr, k->via.str.size), k->via.str.size,
+                     item);
+  }
+  sc__keyset_free(&ks);
+  if (rc < 0) {
+    sc__v_free(obj);
+    return rc;
+  }
+  *out = obj;
+  return 0;
+}
+
+static int convert(const msgpack_object *o, sc__value **out) {
+  sc__value *v = NULL;
+  switch (o->type) {
+    case MSGPACK_OBJECT_NIL: v = sc__v_null(); break;
+    case MSGPACK_OBJECT_BOOLEAN: v = sc__v_bool(o->via.boolean); break;
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+      /* above int64: a double, as the JSON reader does */
+      v = o->via.u64 <= (uint64_t)INT64_MAX ? sc__v_int((int64_t)o->via.u64)
+                                            : sc__v_double((double)o->via.u64);
+      break;
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER: v = sc__v_int(o->via.i64); break;
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64:
+      SC_RETURN_IF(!isfinite(o->via.f64), SC_EFORMAT);
+      v = sc__v_double(o->via.f64);
+      break;
+    case MSGPACK_OBJECT_STR:
+      SC_RETURN_IF(!text_ok(o->via.str.ptr, o->via.str.size), SC_EFORMAT);
+      v = sc__v_strn(o->via.str.ptr, o->via.str.size);
+      break;
+    case MSGPACK_OBJECT_ARRAY: {
+      v = sc__v_array();
+      if (!v || sc__doc_reserve(v, o->via.array.size) < 0) {
+        sc__v_free(v);
+        return SC_ENOMEM;
+      }
+      for (size_t i = 0; i < o->via.array.size; i++) {
+        sc__value *item = NULL;
+        int rc = convert(&o->via.array.ptr[i], &item);
+        if (rc == 0) rc = sc__doc_push(v, item);
+        if (rc < 0) {
+          sc__v_free(v);
+          return rc;
+        }
+      }
+      break;
+    }
+    case MSGPACK_OBJECT_MAP:
+      return convert_map(o->via.map.ptr, o->via.map.size, out);
+    default:
+      return SC_EFORMAT; /* bin, ext (the pre-scan already refused them) */
+  }
+  if (!v) return SC_ENOMEM;
+  *out = v;
+  return 0;
+}
+
+static int str_is(const msgpack_object *o, const char *s) {
+  size_t n = strlen(s);
+  return o->type == MSGPACK_OBJECT_STR && o->via.str.size == n && memcmp(o->via.str.ptr, s, n) == 0;
+}
+
+/* The top-level map: the format header, then the document. */
+static int convert_root(const msgpack_object *root, sc__value **out) {
+  SC_RETURN_IF(root->type != MSGPACK_OBJECT_MAP || root->via.map.size < 2, SC_EFORMAT);
+  const msgpack_object_kv *kv = root->via.map.ptr;
+  SC_RETURN_IF(!str_is(&kv[0].key, "format") || !str_is(&kv[0].val, SC__PROFILE_FORMAT_NAME),
+               SC_EFORMAT);
+  SC_RETURN_IF(!str_is(&kv[1].key, "format_version") ||
+                   kv[1].val.type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+                   kv[1].val.via.u64 < 1 || kv[1].val.via.u64 > SC__PROFILE_FORMAT_VERSION,
+               SC_EFORMAT);
+  return convert_map(kv + 2, root->via.map.size - 2, out);
+}
+
+int sc__msgpack_zstd_read(const void *data, size_t len, sc__value **out) {
+  if (!out || (!data && len)) return SC_EINVAL;
+  char *raw = NULL;
+  size_t rawlen = 0;
+  SC_FORWARD_IF_ERROR(decompress(data, len, &raw, &rawlen));
+  int rc = prescan((const unsigned char *)raw, rawlen);
+  if (rc == 0) {
+    msgpack_unpacked up;
+    msgpack_unpacked_init(&up);
+    size_t off = 0;
+    msgpack_unpack_return ur = msgpack_unpack_next(&up, raw, rawlen, &off);
+    if (ur == MSGPACK_UNPACK_NOMEM_ERROR) rc = SC_ENOMEM;
+    else if (ur != MSGPACK_UNPACK_SUCCESS || off != rawlen) rc = SC_EFORMAT;
+    else rc = convert_root(&up.data, out);
+    msgpack_unpacked_destroy(&up);
+  }
+  sc__free(raw);
+  return rc;
+}
