@@ -112,6 +112,8 @@ uninstall:
 # ---- tests ---------------------------------------------------------------
 include tests/tests.mk
 include tests/python.mk
+include tests/fuzz.mk
+include bench/formats.mk
 
 # ---- benchmarks ----------------------------------------------------------
 bench: all

@@ -20,7 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 #include <zstd.h>
 
 typedef struct text {
@@ -153,7 +155,8 @@ static double now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Best time of `runs` loads of data. */
+/* Best time of `runs` loads of data, one after the other in this process
+ * (each profile freed before the next load). */
 static double best_load(const char *data, size_t len, int runs) {
   double best = 1e30;
   for (int r = 0; r < runs; r++) {
@@ -166,6 +169,36 @@ static double best_load(const char *data, size_t len, int runs) {
       exit(1);
     }
     sc_profile_free(p);
+    if (dt < best) best = dt;
+  }
+  return best;
+}
+
+/* The same, each load in a fresh child process: a heap that has not yet
+ * held a profile, as when `scalene view` loads a file. */
+static double best_load_fresh(const char *data, size_t len, int runs) {
+  double best = 1e30;
+  for (int r = 0; r < runs; r++) {
+    int fd[2];
+    if (pipe(fd) != 0) exit(1);
+    pid_t pid = fork();
+    if (pid == 0) {
+      close(fd[0]);
+      sc_profile_t *p = NULL;
+      double t0 = now();
+      int rc = sc_profile_load_buffer(data, len, &p);
+      double dt = rc == 0 ? now() - t0 : -1;
+      if (write(fd[1], &dt, sizeof dt) != sizeof dt) _exit(1);
+      _exit(0);
+    }
+    close(fd[1]);
+    double dt = -1;
+    if (read(fd[0], &dt, sizeof dt) != sizeof dt || dt < 0) {
+      fprintf(stderr, "load failed in the child\n");
+      exit(1);
+    }
+    close(fd[0]);
+    waitpid(pid, NULL, 0);
     if (dt < best) best = dt;
   }
   return best;
@@ -200,6 +233,8 @@ int main(int argc, char **argv) {
 
   double lj = best_load(json, jlen, runs);
   double lm = best_load(mp, mlen, runs);
+  double fj = best_load_fresh(json, jlen, runs);
+  double fm = best_load_fresh(mp, mlen, runs);
 
   /* where the MessagePack+zstd load goes */
   unsigned long long rawlen = ZSTD_getFrameContentSize(mp, mlen);
@@ -222,19 +257,21 @@ int main(int argc, char **argv) {
   }
   free(raw);
 
-  double size_ratio = (double)jlen / (double)mlen, load_ratio = lj / lm;
+  double size_ratio = (double)jlen / (double)mlen, load_ratio = fj / fm, warm_ratio = lj / lm;
   printf("synthetic profile: %d files x %d lines = %d lines, %d functions\n", files, lines,
          files * lines, files * 3);
-  printf("  JSON               %12zu bytes   export %7.1f ms   load %7.1f ms\n", jlen, tj * 1e3,
-         lj * 1e3);
-  printf("  MessagePack+zstd   %12zu bytes   export %7.1f ms   load %7.1f ms\n", mlen, tm * 1e3,
-         lm * 1e3);
-  printf("    (MessagePack %llu bytes; of the load: zstd %.1f ms, msgpack-c unpack %.1f ms,\n"
-         "     checks + document tree %.1f ms)\n",
-         rawlen, dz * 1e3, du * 1e3, (lm - dz - du) * 1e3);
+  printf("                      size (bytes)   export     load (fresh process)   load (warm heap)\n");
+  printf("  JSON               %12zu   %7.1f ms   %7.1f ms              %7.1f ms\n", jlen, tj * 1e3,
+         fj * 1e3, lj * 1e3);
+  printf("  MessagePack+zstd   %12zu   %7.1f ms   %7.1f ms              %7.1f ms\n", mlen, tm * 1e3,
+         fm * 1e3, lm * 1e3);
+  printf("  MessagePack+zstd warm load: zstd %.1f ms + msgpack-c unpack %.1f ms + checks and\n"
+         "    document tree %.1f ms (MessagePack payload: %llu bytes)\n",
+         dz * 1e3, du * 1e3, (lm - dz - du) * 1e3, rawlen);
   printf("  size ratio         %7.1fx  (target >= 5x)  %s\n", size_ratio, size_ratio >= 5 ? "PASS" : "MISS");
-  printf("  load-time ratio    %7.1fx  (target >= 5x)  %s\n", load_ratio, load_ratio >= 5 ? "PASS" : "MISS");
-  printf("  (loads: best of %d runs of sc_profile_load_buffer)\n", runs);
+  printf("  load-time ratio    %7.1fx  (target >= 5x)  %s   (fresh process; warm heap: %.1fx)\n",
+         load_ratio, load_ratio >= 5 ? "PASS" : "MISS", warm_ratio);
+  printf("  (loads: sc_profile_load_buffer, best of %d runs each)\n", runs);
   sc_buffer_free(json);
   sc_buffer_free(mp);
   return 0;

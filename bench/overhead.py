@@ -60,6 +60,7 @@ TARGET_FIXED_MS = 150.0  # fixed cost, less than
 
 RUN_TIMEOUT_S = 600
 WORK_RE = re.compile(r"^BENCH_WORK_SECONDS\s+([0-9.eE+-]+)\s*$", re.M)
+WORK_CPU_RE = re.compile(r"^BENCH_WORK_CPU_SECONDS\s+([0-9.eE+-]+)\s*$", re.M)
 
 
 class RunFailed(Exception):
@@ -228,6 +229,11 @@ def run_once(cfg: Config, prog: str, cwd: str) -> Dict[str, float]:
         # wall time to other work on the machine.
         "cpu": (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime),
     }
+    mc = WORK_CPU_RE.findall(r.stdout)
+    if len(mc) == 1:
+        # process_time() around the workload: all threads of the process,
+        # the profiler's own included, but not time spent waiting for a CPU.
+        result["work_cpu"] = float(mc[0])
     if cfg.profile:
         if not os.path.exists(cfg.profile):
             raise failure(f"no profile was written at {cfg.profile}")
@@ -285,6 +291,10 @@ def summarize(base: List[Dict[str, float]],
         "prof_spread": ((max(r["work"] for r in prof)
                          - min(r["work"] for r in prof)) / pw),
     }
+    if all("work_cpu" in r for r in base + prof):
+        out["base_work_cpu_s"] = med([r["work_cpu"] for r in base])
+        out["prof_work_cpu_s"] = med([r["work_cpu"] for r in prof])
+        out["cpu_ratio"] = out["prof_work_cpu_s"] / out["base_work_cpu_s"]
     samples = [r["samples"] for r in prof if "samples" in r]
     if samples:
         out["samples"] = med(samples)
@@ -328,8 +338,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                     help="also run Scalene from PyPI (cached venv at "
                          "build/bench-scalene-venv)")
     ap.add_argument("--profiler-args", default="",
-                    help="extra options for our 'scalene run' (a quoted "
-                         "string, e.g. '--cpu-sampling-rate 0.02')")
+                    help="extra options for our 'scalene run', as one "
+                         "string: --profiler-args='--cpu-sampling-rate 0.02'")
     ap.add_argument("--no-warmup", action="store_true",
                     help="skip the one untimed unprofiled run per program")
     ap.add_argument("--json", default=RESULTS, metavar="PATH",
@@ -374,8 +384,6 @@ def main(argv: Optional[List[str]] = None) -> int:
             configs.append(Config("scalene", f"Scalene {scalene_version}",
                                   scalene_command(s_profile), venv_env(),
                                   s_profile, False))
-        else:
-            scalene_note = "Scalene from PyPI could not be installed"
 
     print(f"python   {sys.executable} ({platform.python_version()}), "
           f"{os.cpu_count()} CPUs, {platform.machine()}")
@@ -417,7 +425,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                         for p in raw.values():
                             p.pop("sbase", None)
                             p.pop("scalene", None)
-                        break
+                        continue
                     print(".", end="", flush=True)
             print()
     except RunFailed as e:
@@ -443,7 +451,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     print()
     if summary:
         hdr = (f"{'program':14s} {'unprof s':>9s} {'prof s':>8s} "
-               f"{'ratio':>8s} {'min-ratio':>9s} {'fixed ms':>9s} {'samples':>8s} "
+               f"{'ratio':>8s} {'min-ratio':>9s} {'cpu-ratio':>9s} {'fixed ms':>9s} "
+               f"{'samples':>8s} "
                f"{'noise':>6s}")
         if compare:
             hdr += (f" | {'S unprof':>8s} {'S prof':>7s} {'S ratio':>8s} "
@@ -454,6 +463,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             o = s["ours"]
             line = (f"{prog:14s} {o['base_work_s']:9.3f} {o['prof_work_s']:8.3f} "
                     f"{fmt_ratio(o['ratio']):>8s} {fmt_ratio(o['ratio_min']):>9s} "
+                    f"{fmt_ratio(o.get('cpu_ratio', float('nan'))):>9s} "
                     f"{fmt_ms(o['fixed_ms']):>9s} "
                     f"{o.get('samples', float('nan')):8.0f} "
                     f"{o['base_spread'] * 100:5.1f}%")
@@ -477,6 +487,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                 "geomean_ratio_min": geomean(
                     [s[which]["ratio_min"] for s in summary.values()
                      if which in s]),
+                "geomean_cpu_ratio": geomean(
+                    [s[which].get("cpu_ratio", float("nan"))
+                     for s in summary.values() if which in s]),
                 "fixed_ms_median": med(fs),
                 "fixed_ms_mean": statistics.fmean(fs),
                 "fixed_ms_max": max(fs),
@@ -486,7 +499,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"libscalenecore: geometric-mean steady-state ratio "
               f"{t['geomean_ratio']:.3f}x   (target <= {TARGET_RATIO:.2f}x) "
               f"{verdict(t['geomean_ratio'] <= TARGET_RATIO)}   "
-              f"[min-ratio geomean {t['geomean_ratio_min']:.3f}x]")
+              f"[min-ratio {t['geomean_ratio_min']:.3f}x, "
+              f"cpu-ratio {t['geomean_cpu_ratio']:.3f}x]")
         print(f"libscalenecore: fixed cost median {t['fixed_ms_median']:.0f} ms,"
               f" mean {t['fixed_ms_mean']:.0f} ms, max {t['fixed_ms_max']:.0f} ms"
               f"   (target < {TARGET_FIXED_MS:.0f} ms) "
@@ -494,7 +508,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     if "scalene" in totals:
         t = totals["scalene"]
         print(f"Scalene {scalene_version}: geometric-mean steady-state ratio "
-              f"{t['geomean_ratio']:.3f}x [min-ratio {t['geomean_ratio_min']:.3f}x]"
+              f"{t['geomean_ratio']:.3f}x [min-ratio {t['geomean_ratio_min']:.3f}x,"
+              f" cpu-ratio {t['geomean_cpu_ratio']:.3f}x]"
               f"; fixed cost median "
               f"{t['fixed_ms_median']:.0f} ms, mean {t['fixed_ms_mean']:.0f} ms,"
               f" max {t['fixed_ms_max']:.0f} ms")
@@ -506,6 +521,8 @@ def main(argv: Optional[List[str]] = None) -> int:
               "(steady-state overhead)")
         print("min-ratio = fastest profiled work / fastest unprofiled work "
               "(less sensitive to other load)")
+        print("cpu-ratio = the same with process_time() around the workload "
+              "(profiler threads included; waiting for a CPU not)")
         print("fixed ms  = median(profiled wall - work) - median(unprofiled wall "
               "- work) (start-up + writing the profile)")
         print("samples   = cpu_samples in our profile (median); noise = (max - min)"

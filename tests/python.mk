@@ -3,10 +3,16 @@ PYTEST_ARGS ?= -q
 PY_VERSIONS ?= 3.10 3.11 3.12 3.13
 PYENV_ROOT ?= $(HOME)/.pyenv
 
-.PHONY: test-python test-all-pythons
+.PHONY: test-python test-all-pythons test-browser
 
 test-python: python
 	PYTHONPATH=$(abspath bindings/python) $(PYTHON) -m pytest $(PYTEST_ARGS) tests/python
+
+# The HTML report in real headless Chromium (Debian's chromium and
+# chromium-driver, selenium from PyPI).  A missing browser fails the run
+# instead of skipping it.
+test-browser: python
+	SCALENE_REQUIRE_BROWSER=1 PYTHONPATH=$(abspath bindings/python) $(PYTHON) -m pytest $(PYTEST_ARGS) tests/browser
 
 # The same Python tests on every CPython under pyenv, each in its own venv
 # under $(BUILD)/venv-X.Y with the extension built in-tree for it.

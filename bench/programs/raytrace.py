@@ -2,8 +2,9 @@
 level of reflection, rendered into an in-memory grey-scale image (vector
 objects with operator overloading, float math).
 
-Written for libscalenecore's overhead benchmark.  Prints one line:
-BENCH_WORK_SECONDS <seconds spent in the workload>.
+Written for libscalenecore's overhead benchmark.  Prints on stdout
+BENCH_WORK_SECONDS <wall seconds spent in the workload> and
+BENCH_WORK_CPU_SECONDS <process CPU seconds spent in it>.
 """
 
 import math
@@ -174,12 +175,15 @@ def render(scene, width, height):
 
 
 def main():
+    c0 = time.process_time()
     t0 = time.perf_counter()
     image = render(Scene(), WIDTH, HEIGHT)
     t1 = time.perf_counter()
+    c1 = time.process_time()
     total = sum(sum(row) for row in image)
     print(f"raytrace {WIDTH}x{HEIGHT}: brightness sum {total}", file=sys.stderr)
     print(f"BENCH_WORK_SECONDS {t1 - t0:.6f}")
+    print(f"BENCH_WORK_CPU_SECONDS {c1 - c0:.6f}")
 
 
 if __name__ == "__main__":

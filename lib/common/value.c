@@ -1,6 +1,7 @@
 /* value.c - the document model and its JSON serialisation. */
 #include "value.h"
 
+#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,7 +237,14 @@ static void json_value(const sc__value *v, sc__buf *b, int indent, int depth) {
 
 int sc__json_write(const sc__value *v, sc__buf *out, int indent) {
   if (!v || !out) return SC_EINVAL;
+  /* Numbers are written with '.', whatever locale the program set. */
+  locale_t c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+  locale_t old = c ? uselocale(c) : (locale_t)0;
   json_value(v, out, indent, 0);
+  if (c) {
+    uselocale(old);
+    freelocale(c);
+  }
   sc__buf_putc(out, '\n');
   return out->failed ? SC_ENOMEM : 0;
 }

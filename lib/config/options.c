@@ -4,6 +4,7 @@
 #include "../common/internal.h"
 
 #include <ctype.h>
+#include <locale.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -153,7 +154,10 @@ static int parse_bool(const char *t, bool *out) {
 static int parse_double(const char *t, double *out) {
   char *end;
   errno = 0;
-  double d = strtod(t, &end);
+  /* "0.01" means the same under every locale. */
+  locale_t c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+  double d = c ? strtod_l(t, &end, c) : strtod(t, &end);
+  if (c) freelocale(c);
   if (end == t || *end != '\0' || errno == ERANGE || !isfinite(d)) return SC_EFORMAT;
   *out = d;
   return 0;

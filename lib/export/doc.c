@@ -47,37 +47,58 @@ size_t sc__utf8_valid_prefix(const unsigned char *s, size_t n) {
   return n;
 }
 
-/* FNV-1a, seeded by where the library was loaded (ASLR) so that keys
- * colliding on purpose cannot be prepared offline. */
+/* A multiply-xorshift hash over 8-byte words, seeded by where the library
+ * was loaded (ASLR) so that colliding keys cannot be prepared offline. */
 static const char seed_anchor;
 
-uint32_t sc__key_hash(const char *s, size_t n) {
-  uint32_t h = 2166136261u ^ (uint32_t)((uintptr_t)&seed_anchor >> 4);
-  for (size_t i = 0; i < n; i++) {
-    h ^= (unsigned char)s[i];
-    h *= 16777619u;
-  }
+static inline uint64_t mix(uint64_t h) {
+  h ^= h >> 32;
+  h *= 0xd6e8feb86659fd93ull;
+  h ^= h >> 32;
   return h;
 }
 
-#define HASHES(ks) ((ks)->heap ? (ks)->heap : (ks)->inline_hashes)
+uint32_t sc__key_hash(const char *s, size_t n) {
+  uint64_t h = ((uint64_t)(uintptr_t)&seed_anchor >> 4) ^ (n * 0x9E3779B97F4A7C15ull);
+  while (n >= 8) {
+    uint64_t w;
+    memcpy(&w, s, 8);
+    h = mix(h ^ w) + 0x9E3779B97F4A7C15ull;
+    s += 8;
+    n -= 8;
+  }
+  if (n) {
+    uint64_t w = 0;
+    memcpy(&w, s, n);
+    h = mix(h ^ w);
+  }
+  return (uint32_t)mix(h);
+}
+
+/* A cheap fingerprint of a key, compared before the bytes while the set
+ * is small: its length and two of its bytes. */
+static inline uint32_t tag_of(const char *key, size_t klen) {
+  if (!klen) return 0;
+  return (uint32_t)klen ^ ((uint32_t)(unsigned char)key[klen - 1] << 16) ^
+         ((uint32_t)(unsigned char)key[klen / 2] << 24);
+}
 
 void sc__keyset_init(sc__keyset *ks) {
-  ks->heap = NULL;
+  ks->hashes = NULL;
   ks->n = 0;
-  ks->cap = SC__KEYSET_INLINE;
+  ks->cap = 0;
   ks->slots = NULL;
   ks->nslots = 0;
 }
 
 void sc__keyset_free(sc__keyset *ks) {
-  sc__free(ks->heap);
+  sc__free(ks->hashes);
   sc__free(ks->slots);
   sc__keyset_init(ks);
 }
 
 static int key_eq(const char *stored, const char *key, size_t klen) {
-  return strncmp(stored, key, klen) == 0 && stored[klen] == '\0';
+  return memcmp(stored, key, klen) == 0 && stored[klen] == '\0';
 }
 
 /* (Re)build the slot table for `nslots` slots from the stored hashes. */
@@ -85,9 +106,8 @@ static int keyset_rehash(sc__keyset *ks, size_t nslots) {
   uint32_t *slots = sc__calloc(nslots, sizeof *slots);
   if (!slots) return SC_ENOMEM;
   size_t mask = nslots - 1;
-  const uint32_t *hs = HASHES(ks);
   for (size_t i = 0; i < ks->n; i++) {
-    size_t j = hs[i] & mask;
+    size_t j = ks->hashes[i] & mask;
     while (slots[j]) j = (j + 1) & mask;
     slots[j] = (uint32_t)(i + 1);
   }
@@ -98,44 +118,50 @@ static int keyset_rehash(sc__keyset *ks, size_t nslots) {
 }
 
 ptrdiff_t sc__keyset_find(const sc__keyset *ks, const char *const *keys, const char *key,
-                          size_t klen, uint32_t h) {
-  const uint32_t *hs = HASHES(ks);
+                          size_t klen) {
   if (!ks->slots) {
+    uint32_t t = tag_of(key, klen);
     for (size_t i = 0; i < ks->n; i++)
-      if (hs[i] == h && key_eq(keys[i], key, klen)) return (ptrdiff_t)i;
+      if (ks->inline_tags[i] == t && key_eq(keys[i], key, klen)) return (ptrdiff_t)i;
     return -1;
   }
+  uint32_t h = sc__key_hash(key, klen);
   size_t mask = ks->nslots - 1;
   for (size_t j = h & mask; ks->slots[j]; j = (j + 1) & mask) {
     size_t i = ks->slots[j] - 1;
-    if (hs[i] == h && key_eq(keys[i], key, klen)) return (ptrdiff_t)i;
+    if (ks->hashes[i] == h && key_eq(keys[i], key, klen)) return (ptrdiff_t)i;
   }
   return -1;
 }
 
-int sc__keyset_insert(sc__keyset *ks, uint32_t h) {
-  if (ks->n == ks->cap) {
-    size_t cap = ks->cap * 2;
-    uint32_t *hs;
-    if (!ks->heap) {
-      hs = sc__malloc(cap * sizeof *hs);
-      if (hs) memcpy(hs, ks->inline_hashes, ks->n * sizeof *hs);
-    } else {
-      hs = sc__realloc(ks->heap, cap * sizeof *hs);
-    }
-    if (!hs) return SC_ENOMEM;
-    ks->heap = hs;
-    ks->cap = cap;
-  }
-  HASHES(ks)[ks->n++] = h;
-  if (ks->slots && ks->n * 2 > ks->nslots) return keyset_rehash(ks, ks->nslots * 2);
-  if (ks->slots) {
-    size_t mask = ks->nslots - 1, j = h & mask;
-    while (ks->slots[j]) j = (j + 1) & mask;
-    ks->slots[j] = (uint32_t)ks->n;
+int sc__keyset_insert(sc__keyset *ks, const char *const *keys, size_t klen) {
+  const char *key = keys[ks->n];
+  if (ks->n < SC__KEYSET_INLINE) {
+    ks->inline_tags[ks->n++] = tag_of(key, klen);
     return 0;
   }
-  if (ks->n > SC__KEYSET_INLINE) return keyset_rehash(ks, 64);
+  if (!ks->slots) {
+    /* the set outgrew linear search: hash every key so far */
+    size_t cap = 2 * SC__KEYSET_INLINE;
+    ks->hashes = sc__malloc(cap * sizeof *ks->hashes);
+    if (!ks->hashes) return SC_ENOMEM;
+    ks->cap = cap;
+    for (size_t i = 0; i < ks->n; i++) ks->hashes[i] = sc__key_hash(keys[i], strlen(keys[i]));
+    if (keyset_rehash(ks, 4 * SC__KEYSET_INLINE) < 0) return SC_ENOMEM;
+  }
+  if (ks->n == ks->cap) {
+    size_t cap = ks->cap * 2;
+    uint32_t *hs = sc__realloc(ks->hashes, cap * sizeof *hs);
+    if (!hs) return SC_ENOMEM;
+    ks->hashes = hs;
+    ks->cap = cap;
+  }
+  uint32_t h = sc__key_hash(key, klen);
+  ks->hashes[ks->n++] = h;
+  if (ks->n * 2 > ks->nslots) return keyset_rehash(ks, ks->nslots * 2);
+  size_t mask = ks->nslots - 1, j = h & mask;
+  while (ks->slots[j]) j = (j + 1) & mask;
+  ks->slots[j] = (uint32_t)ks->n;
   return 0;
 }
 
@@ -173,20 +199,16 @@ int sc__doc_push(sc__value *arr, sc__value *item) {
 int sc__doc_add(sc__value *obj, sc__keyset *ks, char *key, size_t klen, sc__value *item) {
   int rc = SC_ENOMEM;
   if (!key || !item) goto fail;
-  uint32_t h = sc__key_hash(key, klen);
-  if (sc__keyset_find(ks, (const char *const *)obj->u.c.keys, key, klen, h) >= 0) {
+  if (sc__keyset_find(ks, (const char *const *)obj->u.c.keys, key, klen) >= 0) {
     rc = SC_EFORMAT;
     goto fail;
   }
   if (grow(obj) < 0) goto fail;
   obj->u.c.keys[obj->u.c.len] = key;
   obj->u.c.items[obj->u.c.len++] = item;
-  if (sc__keyset_insert(ks, h) < 0) {
-    /* The member is in the object (freed with it); only the index of it
-     * is lost, so report the failure and let the caller drop the tree. */
-    return SC_ENOMEM;
-  }
-  return 0;
+  /* On failure the member stays in the object (freed with it); only its
+   * index is lost, so report it and let the caller drop the tree. */
+  return sc__keyset_insert(ks, (const char *const *)obj->u.c.keys, klen);
 fail:
   sc__free(key);
   sc__v_free(item);

@@ -41,15 +41,14 @@ size_t sc__utf8_valid_prefix(const unsigned char *s, size_t n);
 uint32_t sc__key_hash(const char *s, size_t n);
 
 /* Duplicate-key detection for one object under construction.  The set
- * refers to the object's own key strings by index, so it stays valid while
- * the object's arrays grow.  Small objects are checked by comparing hashes
- * linearly; beyond SC__KEYSET_INLINE keys an open-addressing table takes
- * over. */
+ * refers to the object's own key strings by index (keys[i]), so it holds
+ * no pointers into the object and may be moved.  Up to SC__KEYSET_INLINE
+ * keys it compares a cheap fingerprint (length and two bytes) linearly,
+ * without hashing; beyond, an open-addressing table of hashes takes over. */
 #define SC__KEYSET_INLINE 32
 typedef struct sc__keyset {
-  uint32_t inline_hashes[SC__KEYSET_INLINE];
-  uint32_t *heap; /* the hashes once more than SC__KEYSET_INLINE; NULL
-                     before, so that the struct may be moved (realloc) */
+  uint32_t inline_tags[SC__KEYSET_INLINE];
+  uint32_t *hashes; /* once past SC__KEYSET_INLINE keys: one per key */
   size_t n, cap;
   uint32_t *slots; /* index + 1, 0 = empty; NULL while small */
   size_t nslots;
@@ -57,11 +56,11 @@ typedef struct sc__keyset {
 
 void sc__keyset_init(sc__keyset *ks);
 void sc__keyset_free(sc__keyset *ks);
-/* Index of `key` (klen bytes, hash h) among keys[0..ks->n), or -1. */
+/* Index of `key` (klen bytes) among keys[0..ks->n), or -1. */
 ptrdiff_t sc__keyset_find(const sc__keyset *ks, const char *const *keys, const char *key,
-                          size_t klen, uint32_t h);
-/* Record that keys[ks->n] (absent so far) has hash h. */
-int sc__keyset_insert(sc__keyset *ks, uint32_t h);
+                          size_t klen);
+/* Record keys[ks->n] (klen bytes, NUL-terminated, absent so far). */
+int sc__keyset_insert(sc__keyset *ks, const char *const *keys, size_t klen);
 
 /* Reserve room for `n` more members in an array or object. */
 int sc__doc_reserve(sc__value *c, size_t n);

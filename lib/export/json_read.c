@@ -362,9 +362,8 @@ static int parse_object(jr *r, sc__value **out) {
       const char *ktext;
       size_t klen;
       if ((rc = string_span(r, &ktext, &klen)) < 0) break;
-      uint32_t h = sc__key_hash(ktext, klen);
       if (memchr(ktext, '\0', klen) || ++r->nvalues > SC__DOC_MAX_VALUES ||
-          sc__keyset_find(&ks, (const char *const *)r->keys + base, ktext, klen, h) >= 0) {
+          sc__keyset_find(&ks, (const char *const *)r->keys + base, ktext, klen) >= 0) {
         rc = SC_EFORMAT; /* NUL in a key, too many values, duplicate key */
         break;
       }
@@ -385,7 +384,9 @@ static int parse_object(jr *r, sc__value **out) {
         sc__free(key);
         break;
       }
-      if ((rc = push(r, key, item)) < 0 || (rc = sc__keyset_insert(&ks, h)) < 0) break;
+      if ((rc = push(r, key, item)) < 0 ||
+          (rc = sc__keyset_insert(&ks, (const char *const *)r->keys + base, klen)) < 0)
+        break;
       skip_ws(r);
       if (r->p < r->end && *r->p == ',') {
         r->p++;

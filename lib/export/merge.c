@@ -78,7 +78,7 @@ typedef enum rule {
 
 enum {
   F_PY, F_C, F_SYS, F_GPU_PCT, F_UTIL, F_SAMPLES, F_MALLOC_MB, F_MALLOCS, F_GROWTH, F_PEAK,
-  F_GPU_PEAK, F_AVG_MB, F_PYFRAC, F_USAGE, F_COPY, F_GPU_AVG, NF
+  F_GPU_PEAK, F_AVG_MB, F_PYFRAC, F_USAGE, F_COPY, F_GPU_AVG, F_BLOCKED_SAMPLES, NF
 };
 
 static const struct {
@@ -102,11 +102,13 @@ static const struct {
     [F_USAGE] = {"n_usage_fraction", R_SHARE_MEM, 0},
     [F_COPY] = {"n_copy_mb_s", R_RATE, 0},
     [F_GPU_AVG] = {"n_gpu_avg_memory_mb", R_W_T, 0},
+    [F_BLOCKED_SAMPLES] = {"n_blocked_samples", R_SUM, 0},
 };
 
 static int field_index(const char *key) {
+  if (key[0] != 'n' || key[1] != '_') return -1;
   for (int f = 0; f < NF; f++)
-    if (strcmp(fields[f].name, key) == 0) return f;
+    if (strcmp(fields[f].name + 2, key + 2) == 0) return f;
   return -1;
 }
 
@@ -127,10 +129,9 @@ typedef struct input {
   const sc__value *pid;
 } input;
 
-/* A numeric member: 1 and its value when present, 0 when absent or null,
- * SC_EFORMAT when it is something else. */
-static int get_num(const sc__value *o, const char *key, double *d, int *is_int, int64_t *i) {
-  const sc__value *v = sc__v_get(o, key);
+/* A number: 1 and its value, 0 when absent or null, SC_EFORMAT when it is
+ * something else. */
+static int num_of(const sc__value *v, double *d, int *is_int, int64_t *i) {
   if (!v || v->type == SC__V_NULL) return 0;
   if (v->type == SC__V_INT) {
     *d = (double)v->u.i;
@@ -145,6 +146,11 @@ static int get_num(const sc__value *o, const char *key, double *d, int *is_int, 
     return 1;
   }
   return SC_EFORMAT;
+}
+
+/* The same for member `key` of object `o`. */
+static int get_num(const sc__value *o, const char *key, double *d, int *is_int, int64_t *i) {
+  return num_of(sc__v_get(o, key), d, is_int, i);
 }
 
 static double num_or0(const sc__value *o, const char *key) {
@@ -175,9 +181,10 @@ static int check_entries(const sc__value *arr) {
     int64_t ln;
     SC_RETURN_IF(e->type != SC__V_OBJECT, SC_EFORMAT);
     SC_FORWARD_IF_ERROR(get_lineno(e, &ln));
-    for (int f = 0; f < NF; f++) {
+    for (size_t k = 0; k < e->u.c.len; k++) {
       double d;
-      SC_FORWARD_IF_ERROR(get_num(e, fields[f].name, &d, NULL, NULL));
+      if (field_index(e->u.c.keys[k]) >= 0)
+        SC_FORWARD_IF_ERROR(num_of(e->u.c.items[k], &d, NULL, NULL));
     }
   }
   return 0;
@@ -304,15 +311,13 @@ static int entries_find(entries *es, const sc__value *o, mentry **out) {
   SC_FORWARD_IF_ERROR(get_lineno(o, &ln));
   char *key = NULL;
   size_t klen = 0;
-  uint32_t h = 0;
   if (es->funcs) {
     sc__buf b;
     sc__buf_init(&b);
     sc__buf_printf(&b, "%lld:%s", (long long)ln, entry_name(o));
     key = sc__buf_take(&b, &klen);
     if (!key) return SC_ENOMEM;
-    h = sc__key_hash(key, klen);
-    ptrdiff_t i = sc__keyset_find(&es->ks, (const char *const *)es->keys, key, klen, h);
+    ptrdiff_t i = sc__keyset_find(&es->ks, (const char *const *)es->keys, key, klen);
     if (i >= 0) {
       sc__free(key);
       *out = &es->e[i];
@@ -349,7 +354,7 @@ static int entries_find(entries *es, const sc__value *o, mentry **out) {
   if (es->funcs) {
     es->keys[es->n] = key;
     es->n++;
-    SC_FORWARD_IF_ERROR(sc__keyset_insert(&es->ks, h));
+    SC_FORWARD_IF_ERROR(sc__keyset_insert(&es->ks, (const char *const *)es->keys, klen));
   } else {
     es->n++;
   }
@@ -359,12 +364,24 @@ static int entries_find(entries *es, const sc__value *o, mentry **out) {
 
 /* Fold one input's object `o` into entry `e`. */
 static int entry_add(mentry *e, const sc__value *o, const input *in) {
-  double v[NF];
-  int present[NF], isint[NF];
-  int64_t iv[NF];
-  for (int f = 0; f < NF; f++) {
-    present[f] = get_num(o, fields[f].name, &v[f], &isint[f], &iv[f]) == 1;
-    if (!present[f]) v[f] = 0, isint[f] = 1, iv[f] = 0;
+  double v[NF] = {0};
+  int present[NF] = {0}, isint[NF];
+  int64_t iv[NF] = {0};
+  const sc__value *text = NULL, *ms = NULL, *th = NULL;
+  for (int f = 0; f < NF; f++) isint[f] = 1;
+  for (size_t k = 0; k < o->u.c.len; k++) {
+    const char *key = o->u.c.keys[k];
+    int f = field_index(key);
+    if (f >= 0) {
+      present[f] = num_of(o->u.c.items[k], &v[f], &isint[f], &iv[f]) == 1;
+      if (!present[f]) v[f] = 0, isint[f] = 1, iv[f] = 0;
+    } else if (strcmp(key, "line") == 0) {
+      text = o->u.c.items[k];
+    } else if (strcmp(key, "memory_samples") == 0) {
+      ms = o->u.c.items[k];
+    } else if (strcmp(key, "threads") == 0) {
+      th = o->u.c.items[k];
+    }
   }
   /* the entry's own time in this input, for R_W_TIME */
   double secs = (v[F_PY] + v[F_C] + v[F_SYS]) / 100.0 * in->T;
@@ -401,13 +418,10 @@ static int entry_add(mentry *e, const sc__value *o, const input *in) {
     }
     a->seen = 1;
   }
-  const sc__value *text = sc__v_get(o, "line");
   if (!e->text && text && text->type == SC__V_STRING && text->u.str.len) e->text = text;
-  const sc__value *ms = sc__v_get(o, "memory_samples");
   if (ms && ms->type == SC__V_ARRAY)
     for (size_t i = 0; i < ms->u.c.len; i++)
       SC_FORWARD_IF_ERROR(ptrlist_add(&e->mem_samples, ms->u.c.items[i]));
-  const sc__value *th = sc__v_get(o, "threads");
   if (th && th->type == SC__V_ARRAY) {
     for (size_t i = 0; i < th->u.c.len; i++) {
       SC_FORWARD_IF_ERROR(ptrlist_add(&e->threads, th->u.c.items[i]));
@@ -443,8 +457,7 @@ static void merger_free(merger *m) {
 
 static int file_find(merger *m, const char *path, mfile **out) {
   size_t len = strlen(path);
-  uint32_t h = sc__key_hash(path, len);
-  ptrdiff_t i = sc__keyset_find(&m->fks, m->paths, path, len, h);
+  ptrdiff_t i = sc__keyset_find(&m->fks, m->paths, path, len);
   if (i >= 0) {
     *out = &m->files[i];
     return 0;
@@ -464,8 +477,9 @@ static int file_find(merger *m, const char *path, mfile **out) {
   f->order = m->nfiles;
   entries_init(&f->lines, 0);
   entries_init(&f->funcs, 1);
-  m->paths[m->nfiles++] = path;
-  SC_FORWARD_IF_ERROR(sc__keyset_insert(&m->fks, h));
+  m->paths[m->nfiles] = path;
+  SC_FORWARD_IF_ERROR(sc__keyset_insert(&m->fks, m->paths, len));
+  m->nfiles++;
   *out = f;
   return 0;
 }
@@ -568,12 +582,21 @@ static sc__value *threads_array(const merger *m, const mentry *e) {
   return th;
 }
 
+/* Append `key` (copied) and `v` to `o`; keys come from an object of the
+ * inputs or the field table, so they are distinct. */
+static int add(sc__value *o, sc__keyset *ks, const char *key, sc__value *v) {
+  size_t n = strlen(key);
+  return sc__doc_add(o, ks, sc__strndup(key, n), n, v);
+}
+
 /* The merged object of an entry, in the key order of its first input. */
 static sc__value *entry_object(const merger *m, const mentry *e) {
   sc__value *o = sc__v_object();
   int done[NF] = {0}, threads_done = 0, ms_done = 0;
   const sc__value *first = e->first;
-  if (!o || sc__doc_reserve(o, first->u.c.len) < 0) goto fail;
+  sc__keyset ks;
+  sc__keyset_init(&ks);
+  if (!o || sc__doc_reserve(o, first->u.c.len + 2) < 0) goto fail;
   for (size_t i = 0; i < first->u.c.len; i++) {
     const char *k = first->u.c.keys[i];
     int f = field_index(k);
@@ -592,17 +615,19 @@ static sc__value *entry_object(const merger *m, const mentry *e) {
     } else {
       v = sc__v_clone(first->u.c.items[i]);
     }
-    if (sc__v_set(o, k, v) < 0) goto fail;
+    if (add(o, &ks, k, v) < 0) goto fail;
   }
   /* what the first input lacked but another had */
   for (int f = 0; f < NF; f++)
-    if (!done[f] && e->acc[f].seen && sc__v_set(o, fields[f].name, field_value(m, f, &e->acc[f])) < 0)
+    if (!done[f] && e->acc[f].seen && add(o, &ks, fields[f].name, field_value(m, f, &e->acc[f])) < 0)
       goto fail;
-  if (!ms_done && e->mem_samples.n && sc__v_set(o, "memory_samples", mem_samples_array(e)) < 0)
+  if (!ms_done && e->mem_samples.n && add(o, &ks, "memory_samples", mem_samples_array(e)) < 0)
     goto fail;
-  if (!threads_done && e->threads.n && sc__v_set(o, "threads", threads_array(m, e)) < 0) goto fail;
+  if (!threads_done && e->threads.n && add(o, &ks, "threads", threads_array(m, e)) < 0) goto fail;
+  sc__keyset_free(&ks);
   return o;
 fail:
+  sc__keyset_free(&ks);
   sc__v_free(o);
   return NULL;
 }
@@ -764,6 +789,7 @@ static top_rule top_rule_of(const char *k) {
       {"elapsed_time_sec", T_MAX},     {"max_footprint_mb", T_MAX},
       {"start_time_absolute", T_MIN},  {"total_time_sec", T_SUM},
       {"total_cpu_time_sec", T_SUM},   {"cpu_samples", T_SUM},
+      {"blocked_samples", T_SUM},
       {"unattributed_samples", T_SUM}, {"dropped_samples", T_SUM},
       {"alloc_samples", T_SUM},        {"unattributed_percent", T_PCT},
       {"growth_rate", T_W_T},          {"gpu", T_OR},

@@ -41,6 +41,7 @@ static void cost_add(sc__cost *a, const sc__cost *b) {
   a->sys_ns += b->sys_ns;
   a->blocked_ns += b->blocked_ns;
   a->samples += b->samples;
+  a->blocked_samples += b->blocked_samples;
   a->proc_cpu_ns += b->proc_cpu_ns;
   a->wall_ns += b->wall_ns;
 }
@@ -61,7 +62,7 @@ typedef struct agg_snapshot {
   size_t nstrs;
   sc__thread_info *threads;
   size_t nthreads;
-  uint64_t total_ns, unattributed_ns, samples, unattributed;
+  uint64_t total_ns, unattributed_ns, samples, unattributed, cpu_samples;
 } agg_snapshot;
 
 typedef struct build_ctx {
@@ -91,6 +92,7 @@ static int put_cost_fields(const build_ctx *b, sc__value *o, const sc__cost *c) 
   rc |= sc__v_set_double(o, "n_sys_percent", pct(b, c->sys_ns + c->blocked_ns));
   rc |= sc__v_set_double(o, "n_core_utilization", util);
   rc |= sc__v_set_int(o, "n_cpu_samples", (int64_t)c->samples);
+  rc |= sc__v_set_int(o, "n_blocked_samples", (int64_t)c->blocked_samples);
   static const char *const zeros[] = {
       "n_malloc_mb", "n_peak_mb", "n_avg_mb", "n_mallocs", "n_growth_mb",
       "n_usage_fraction", "n_python_fraction", "n_copy_mb_s", "n_gpu_percent",
@@ -321,6 +323,7 @@ static int snapshot_take(const sc__aggregate *g, agg_snapshot *a) {
   a->total_ns = g->total_ns;
   a->unattributed_ns = g->unattributed_ns;
   a->samples = g->samples;
+  a->cpu_samples = g->cpu_samples;
   a->unattributed = g->unattributed;
   return 0;
 }
@@ -356,7 +359,7 @@ int sc__profile_build(sc_session_t *s, sc__value **out) {
   uint64_t cpu_ns = 0;
   for (size_t i = 0; rc == 0 && i < snap.nthreads; i++) {
     const sc__thread_info *ti = &snap.threads[i];
-    if (ti->cost.samples == 0) continue; /* registered, never sampled */
+    if (ti->cost.samples + ti->cost.blocked_samples == 0) continue; /* never sampled */
     cpu_ns += ti->cost.python_ns + ti->cost.native_ns + ti->cost.sys_ns;
     sc__value *o = sc__v_object();
     if (!o) rc = SC_ENOMEM;
@@ -366,10 +369,11 @@ int sc__profile_build(sc_session_t *s, sc__value **out) {
       sc__v_set_double(o, "cpu_sec", (double)(ti->cost.python_ns + ti->cost.native_ns + ti->cost.sys_ns) / 1e9);
       sc__v_set_double(o, "blocked_sec", (double)ti->cost.blocked_ns / 1e9);
       sc__v_set_int(o, "samples", (int64_t)ti->cost.samples);
+      sc__v_set_int(o, "blocked_samples", (int64_t)ti->cost.blocked_samples);
       rc = sc__v_push(threads, o);
     }
   }
-  uint64_t samples = snap.samples, unattributed = snap.unattributed;
+  uint64_t samples = snap.samples, unattributed = snap.unattributed, cpu_samples = snap.cpu_samples;
   double unattr_pct = snap.total_ns ? 100.0 * (double)snap.unattributed_ns / (double)snap.total_ns : 0;
   snapshot_free(&snap);
   if (rc < 0) goto oom;
@@ -407,7 +411,8 @@ int sc__profile_build(sc_session_t *s, sc__value **out) {
   r |= sc__v_set_int(root, "pid", (int64_t)s->pid);
   r |= sc__v_set_double(root, "cpu_sampling_rate", rate);
   r |= sc__v_set_bool(root, "use_virtual_time", s->virtual_time != 0);
-  r |= sc__v_set_int(root, "cpu_samples", (int64_t)samples);
+  r |= sc__v_set_int(root, "cpu_samples", (int64_t)cpu_samples);
+  r |= sc__v_set_int(root, "blocked_samples", (int64_t)(samples - cpu_samples));
   r |= sc__v_set_int(root, "unattributed_samples", (int64_t)unattributed);
   r |= sc__v_set_double(root, "unattributed_percent", unattr_pct);
   r |= sc__v_set_int(root, "dropped_samples", (int64_t)dropped);

@@ -48,7 +48,8 @@ static void charge(sc__cost *c, const sc__entry *e, int native) {
   else c->python_ns += user;
   c->sys_ns += e->sys_ns;
   c->blocked_ns += e->blocked_ns;
-  c->samples++;
+  if (e->cpu_ns) c->samples++;
+  else c->blocked_samples++;
   c->proc_cpu_ns += e->proc_cpu_ns;
   c->wall_ns += e->wall_ns;
 }
@@ -58,6 +59,7 @@ void sc__agg_add(sc_session_t *s, sc_thread_t *t, const sc__entry *e) {
   sc__aggregate *a = &s->agg;
   int native = sc__is_native(s, e->pc, e->flags);
   a->samples++;
+  if (e->cpu_ns) a->cpu_samples++;
   a->total_ns += e->cpu_ns + e->blocked_ns;
   if (t->index < a->nthreads) charge(&a->threads[t->index].cost, e, native);
   const sc__loc *loc = NULL;

@@ -265,6 +265,7 @@ SC_API int sc_session_pause(sc_session_t *s) {
 SC_API int sc_session_resume(sc_session_t *s) {
   if (!s) return SC_EINVAL;
   int expected = SC__PAUSED;
+  atomic_fetch_add(&s->epoch, 1); /* before RUNNING: handlers restart clocks */
   if (atomic_compare_exchange_strong(&s->state, &expected, SC__RUNNING)) {
     s->ever_running = 1;
     return 0;
@@ -361,6 +362,7 @@ SC_API int sc_thread_register(sc_session_t *s, void *ctx, uint32_t flags, const 
   t->last_sys = sc__thread_sys_ns();
   t->last_wall = t->tk_wall = sc__now_ns();
   t->last_proc = sc__process_cpu_ns();
+  t->last_epoch = atomic_load(&s->epoch);
   t->tk_cpu = t->last_cpu;
   t->schedstat_fd = (flags & SC_THREAD_MAIN) ? sc__schedstat_open(tid) : -1;
   t->tk_runq = sc__schedstat_runq_ns(t->schedstat_fd);

@@ -68,6 +68,7 @@ struct sc_thread {
   _Atomic uint64_t dropped;
   /* owned by the sampled thread's signal handler */
   uint64_t last_cpu, last_sys, last_wall, last_proc;
+  unsigned last_epoch;
   /* owned by the ticker: blocked-time accounting of main threads */
   uint64_t tk_wall, tk_cpu, tk_runq;
   int schedstat_fd; /* /proc/self/task/<tid>/schedstat of main threads, or -1 */
@@ -84,7 +85,8 @@ typedef struct sc__loc {
 /* Time charged to one (line or function, thread). */
 typedef struct sc__cost {
   uint64_t python_ns, native_ns, sys_ns, blocked_ns;
-  uint64_t samples;
+  uint64_t samples;         /* CPU samples (the thread was on a CPU) */
+  uint64_t blocked_samples; /* off-CPU samples from the ticker */
   uint64_t proc_cpu_ns, wall_ns;
 } sc__cost;
 
@@ -114,7 +116,8 @@ typedef struct sc__aggregate {
   sc__thread_info *threads;
   size_t nthreads, cap_threads;
   uint64_t total_ns, unattributed_ns;
-  uint64_t samples, unattributed;
+  uint64_t samples, unattributed; /* every sample, CPU and blocked */
+  uint64_t cpu_samples;           /* of which CPU samples */
 } sc__aggregate;
 
 struct sc_session {
@@ -126,6 +129,7 @@ struct sc_session {
   size_t max_frames, ring_cap, entry_size;
   int virtual_time;
   atomic_int state;
+  atomic_uint epoch; /* bumped by every resume */
   struct sigaction old_action;
   int handler_installed;
 

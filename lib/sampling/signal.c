@@ -82,8 +82,16 @@ static void on_sample_signal(int sig, siginfo_t *si, void *uc) {
     sc_thread_t *t = (idx >= 0 && idx < SC_MAX_THREADS) ? atomic_load(&g_slots[idx]) : NULL;
     /* A slot may have been reused by another thread while this signal was
      * pending: only ever sample the thread the handler runs on. */
+    sc_session_t *s = t ? t->session : NULL;
+    /* Paused or stopped: return before any system call. */
+    if (s && atomic_load_explicit(&s->state, memory_order_relaxed) != SC__RUNNING) t = NULL;
     if (t && t->tid == (pid_t)syscall(SYS_gettid)) {
       uint64_t cpu = sc__thread_cpu_ns(), sys = sc__thread_sys_ns();
+      /* The first tick after a resume spans the pause: restart the
+       * thread's clocks from here instead of charging it. */
+      unsigned epoch = atomic_load_explicit(&s->epoch, memory_order_relaxed);
+      int fresh = epoch != t->last_epoch;
+      t->last_epoch = epoch;
       uint64_t wall = sc__now_ns(), proc = sc__process_cpu_ns();
       sc_sample_info_t info;
       info.size = sizeof info;
@@ -101,7 +109,7 @@ static void on_sample_signal(int sig, siginfo_t *si, void *uc) {
       t->last_sys = sys;
       t->last_wall = wall;
       t->last_proc = proc;
-      (void)sc_sample(t, &info);
+      if (!fresh) (void)sc_sample(t, &info);
     }
   }
   atomic_fetch_sub(&g_in_flight, 1);

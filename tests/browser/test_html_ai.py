@@ -57,7 +57,7 @@ def prompt_of(req: Dict[str, Any]) -> str:
     return req["body"]["messages"][-1]["content"]
 
 
-def test_openai_line_proposal_round_trip(report, stub):
+def test_openai_line_proposal_round_trip(report, stub, artifacts):
     drv, path, doc = report
     configure(drv, "openai", stub.url, "stub-model", KEY)
     assert drv.find_element(By.ID, "ai-url").text == f"Requests go to: {stub.url}/v1/chat/completions"
@@ -68,6 +68,7 @@ def test_openai_line_proposal_round_trip(report, stub):
     assert drv.execute_script("return arguments[0].closest('tr').previousElementSibling.dataset.lineno", box) == "8"
     assert "total = sum(i * i for i in range(n))  # proposal 1" in box.find_element(By.CSS_SELECTOR, "pre").text
     assert "generator expression" in box.text
+    drv.save_screenshot(str(artifacts / "report-ai-proposal.png"))
     reqs = stub.requests
     assert len(reqs) == 1
     req = reqs[0]
@@ -100,7 +101,7 @@ def test_openai_line_proposal_round_trip(report, stub):
         "return document.querySelector('.prop').closest('tr').previousElementSibling.dataset.lineno") == "8"
 
     # the key: in localStorage only
-    assert drv.execute_script("return localStorage.getItem('scalene-ai-key')") == KEY
+    assert drv.execute_script("return localStorage.getItem('scalene-ai-key:openai')") == KEY
     assert KEY not in drv.execute_script("return document.documentElement.outerHTML")
     assert KEY.encode() not in path.read_bytes()
     assert KEY.encode() not in path.with_suffix(".json").read_bytes()
@@ -111,8 +112,16 @@ def test_openai_line_proposal_round_trip(report, stub):
     assert drv.find_element(By.ID, "ai-endpoint").get_attribute("value") == stub.url
     assert drv.find_element(By.ID, "ai-key").get_attribute("value") == KEY
     assert KEY not in drv.execute_script("return document.documentElement.outerHTML")
+    # each provider keeps its own settings and key
+    Select(drv.find_element(By.ID, "ai-provider")).select_by_value("ollama")
+    assert drv.find_element(By.ID, "ai-endpoint").get_attribute("value") == ""
+    assert drv.find_element(By.ID, "ai-key").get_attribute("value") == ""
+    assert drv.find_element(By.ID, "ai-url").text == "Requests go to: http://localhost:11434/api/chat"
+    Select(drv.find_element(By.ID, "ai-provider")).select_by_value("openai")
+    assert drv.find_element(By.ID, "ai-endpoint").get_attribute("value") == stub.url
+    assert drv.find_element(By.ID, "ai-key").get_attribute("value") == KEY
     drv.find_element(By.ID, "ai-forget").click()
-    assert drv.execute_script("return localStorage.getItem('scalene-ai-key')") is None
+    assert drv.execute_script("return localStorage.getItem('scalene-ai-key:openai')") is None
 
 
 def test_ollama_function_and_region(report, stub):
@@ -159,6 +168,19 @@ def test_ollama_function_and_region(report, stub):
     # dismissing a proposal
     box.find_element(By.CSS_SELECTOR, ".close").click()
     assert drv.find_elements(By.CSS_SELECTOR, ".prop[data-key='region:7-13']") == []
+    # selecting source text across lines 9..12 selects that region too
+    drv.execute_script(
+        "const [a, b] = arguments; const r = document.createRange();"
+        "r.setStart(a.querySelector('td.c-src').firstChild, 0);"
+        "r.setEnd(b.querySelector('td.c-src').lastChild, 1);"
+        "const s = getSelection(); s.removeAllRanges(); s.addRange(r);"
+        "document.dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));",
+        row(drv, MAIN, 9), row(drv, MAIN, 12))
+    assert btn.is_displayed() and btn.text.endswith("Optimize lines 9\u201312")
+    btn.click()
+    wait_box(drv, ".prop[data-key='region:9-12']", "done")
+    region = "\n".join(l["line"].rstrip("\n") for l in doc["files"][MAIN]["lines"] if 9 <= l["lineno"] <= 12)
+    assert region in prompt_of(stub.requests[-1])
 
 
 def test_azure_style_full_url(report, stub):

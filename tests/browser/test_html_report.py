@@ -6,7 +6,10 @@ from crafted profiles and from a real profiling session."""
 from __future__ import annotations
 
 import json
+import os
 import runpy
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -286,3 +289,35 @@ def test_real_session_report(core, tmp_path: Path, open_report, artifacts):
     tip = hover_tip(drv, row(drv, str(prog), hottest["lineno"]).find_element(By.CSS_SELECTOR, "td.c-time .bar"))
     assert f"total {pct2(cpu(hottest))}" in tip.splitlines()
     drv.save_screenshot(str(artifacts / "report-real-session.png"))
+
+
+def test_cli_run_then_convert(core, tmp_path: Path, open_report):
+    """`scalene run -o profile.json prog.py`, then JSON -> HTML through the
+    library (sc_profile_load + sc_profile_export): the page matches the JSON."""
+    prog = tmp_path / "busy.py"
+    prog.write_text(
+        "import time\n"
+        "def busy():\n"
+        "    t = time.process_time()\n"
+        "    x = 0\n"
+        "    while time.process_time() - t < 0.4:\n"
+        "        x += sum(range(200))\n"
+        "    return x\n"
+        "busy()\n")
+    out = tmp_path / "busy.json"
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2] / "bindings" / "python"))
+    proc = subprocess.run([sys.executable, "-m", "scalene", "run", "-o", str(out), str(prog)],
+                          cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=25,
+                          stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(out.read_text())
+    html = tmp_path / "busy.html"
+    core.convert_profile(str(out), str(html))
+    drv = open_report(html)
+    (fname, fdoc), = doc["files"].items()
+    want = [r for r in fdoc["lines"] if is_active(r)]
+    assert want
+    got = rows(drv, fname)
+    assert [(g["lineno"], g["src"], g["time"]) for g in got] == [
+        (r["lineno"], r["line"].rstrip("\n"), short_pct(cpu(r)) if cpu(r) > 0 else "") for r in want]
+    assert drv.title == "Scalene: " + str(doc.get("program") or "profile")

@@ -400,8 +400,8 @@ SC_TEST(merge, refuses_what_it_cannot_merge) {
       "{\"total_time_sec\": 1, \"files\": {\"a\": {\"lines\": [{}]}}}", /* no lineno */
       "{\"total_time_sec\": 1, \"files\": {\"a\": {\"lines\": [{\"lineno\": \"1\"}]}}}",
       "{\"total_time_sec\": 1, \"files\": {\"a\": {\"lines\": [{\"lineno\": 1.5}]}}}",
-      "{\"total_time_sec\": 1, \"files\": {\"a\": {\"lines\": [{\"lineno\": 1,"
-      " \"n_cpu_percent_python\": \"9\"}]}}}",
+      ("{\"total_time_sec\": 1, \"files\": {\"a\": {\"lines\": [{\"lineno\": 1,"
+       " \"n_cpu_percent_python\": \"9\"}]}}}"),
       "{\"total_time_sec\": 1, \"files\": {\"a\": {\"functions\": [{\"lineno\": 1}]}}}", /* no name */
       "{\"total_time_sec\": 1, \"files\": {\"a\": {\"percent_cpu_time\": true}}}",
   };

@@ -302,7 +302,8 @@ SC_TEST(session, exact_profile_numbers) {
   cr_assert_eq(sc_session_set_meta(s, "program", "toy"), 0);
 
   mj *doc = export_doc(s);
-  cr_assert_eq(mj_num(doc, "cpu_samples"), 3);
+  cr_assert_eq(mj_num(doc, "cpu_samples"), 2, "timer samples only");
+  cr_assert_eq(mj_num(doc, "blocked_samples"), 1, "the off-CPU sample");
   cr_assert_eq(mj_num(doc, "unattributed_samples"), 0);
   cr_assert_eq(mj_num(doc, "unattributed_percent"), 0);
   cr_assert_eq(mj_num(doc, "dropped_samples"), 0);
@@ -344,7 +345,8 @@ SC_TEST(session, exact_profile_numbers) {
   cr_assert_not_null(l3);
   cr_assert_eq(mj_num(l3, "n_cpu_percent_python"), 0);
   cr_assert_eq(mj_num(l3, "n_sys_percent"), 10, "blocked time counts as system time");
-  cr_assert_eq(mj_num(l3, "n_cpu_samples"), 1, "the outer frame main:3 of work's samples is not charged");
+  cr_assert_eq(mj_num(l3, "n_cpu_samples"), 0, "the outer frame main:3 of work's samples is not charged");
+  cr_assert_eq(mj_num(l3, "n_blocked_samples"), 1);
 
   const mj *work = prof_func(doc, "/toy/app.toy", "work");
   cr_assert_not_null(work);
@@ -361,7 +363,8 @@ SC_TEST(session, exact_profile_numbers) {
   cr_assert_str_eq(mj_str(th, "name"), "main");
   cr_assert_eq(mj_num(th, "cpu_sec"), 0.9);
   cr_assert_eq(mj_num(th, "blocked_sec"), 0.1);
-  cr_assert_eq(mj_num(th, "samples"), 3);
+  cr_assert_eq(mj_num(th, "samples"), 2);
+  cr_assert_eq(mj_num(th, "blocked_samples"), 1);
   mj_free(doc);
   sc_session_free(s);
 }
