@@ -24,10 +24,10 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip setuptools wheel pytest selenium >/dev/null
 
-make -s lib PYTHON=.venv/bin/python
+make -s lib PYTHON="$PWD/.venv/bin/python"
 .venv/bin/python -m pip install -q --no-build-isolation ./bindings/python >/dev/null
 # Also build the extension in-tree so tests can run from the checkout.
-make -s python PYTHON=.venv/bin/python
+make -s python PYTHON="$PWD/.venv/bin/python"
 
 echo "quickstart: profiling examples/demo.py"
 .venv/bin/scalene run -o build/demo-profile.json examples/demo.py

@@ -57,8 +57,10 @@ char *sc__buf_take(sc__buf *b, size_t *len);
 /* ---- atomic file replacement: write `len` bytes to a temporary file next
  * to `path`, fsync, rename over `path`. */
 int sc__write_file_atomic(const char *path, const void *data, size_t len);
-/* Read a whole file (NUL-terminated); SC_ENOENT / SC_EIO. */
+/* Read a whole file (NUL-terminated); SC_ENOENT / SC_EIO, SC_ERANGE when
+ * it holds more than `max` bytes.  On failure errno still tells why. */
 int sc__read_file(const char *path, char **data, size_t *len);
+int sc__read_file_max(const char *path, size_t max, char **data, size_t *len);
 
 /* ---- monotonic and CPU clocks in nanoseconds (async-signal-safe) */
 uint64_t sc__now_ns(void);

@@ -4,6 +4,7 @@
 #include <locale.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,9 +64,10 @@ void sc__v_free(sc__value *v) {
   sc__free(v);
 }
 
-static int grow(sc__value *c) {
-  if (c->u.c.len < c->u.c.cap) return 0;
-  size_t cap = c->u.c.cap ? c->u.c.cap * 2 : 8;
+int sc__v_reserve(sc__value *c, size_t n) {
+  if (c->u.c.cap - c->u.c.len >= n) return 0;
+  if (n > SIZE_MAX / 2 / sizeof(void *) - c->u.c.len) return SC_ENOMEM;
+  size_t cap = c->u.c.len + n;
   sc__value **items = sc__realloc(c->u.c.items, cap * sizeof *items);
   if (!items) return SC_ENOMEM;
   c->u.c.items = items;
@@ -76,6 +78,12 @@ static int grow(sc__value *c) {
   }
   c->u.c.cap = cap;
   return 0;
+}
+
+/* Room for one more member, doubling. */
+static int grow(sc__value *c) {
+  if (c->u.c.len < c->u.c.cap) return 0;
+  return sc__v_reserve(c, c->u.c.cap ? c->u.c.cap : 8);
 }
 
 int sc__v_push(sc__value *arr, sc__value *item) {

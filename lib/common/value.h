@@ -61,6 +61,9 @@ int sc__v_set_double(sc__value *obj, const char *key, double d);
 int sc__v_set_str(sc__value *obj, const char *key, const char *s);
 int sc__v_set_bool(sc__value *obj, const char *key, bool b);
 
+/* Reserve room for `n` more members in an array or object. */
+int sc__v_reserve(sc__value *c, size_t n);
+
 /* Lookup: NULL when absent or not an object. */
 sc__value *sc__v_get(const sc__value *obj, const char *key);
 size_t sc__v_len(const sc__value *v);

@@ -342,59 +342,23 @@ int sc__config_load_buffer(sc_options_t *opts, const char *data, size_t len,
   return rc;
 }
 
-/* Read the file, at most SC__CONFIG_MAX_BYTES. */
+/* Read the file, at most SC__CONFIG_MAX_BYTES, with a message for each
+ * way it can fail. */
 static int read_config(const char *path, char **data, size_t *len, sc_config_error_t *e) {
   char why[128];
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+  int rc = sc__read_file_max(path, SC__CONFIG_MAX_BYTES, data, len);
+  if (rc == SC_ENOENT || rc == SC_EIO) {
     int en = errno;
-    snprintf(e->message, sizeof e->message, "cannot open %s: %s", path,
+    snprintf(e->message, sizeof e->message, "cannot read %s: %s", path,
              strerror_r(en, why, sizeof why));
-    return en == ENOENT || en == ENOTDIR ? SC_ENOENT : SC_EIO;
-  }
-  struct stat st;
-  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size > SC__CONFIG_MAX_BYTES) {
-    close(fd);
+  } else if (rc == SC_ERANGE) {
     snprintf(e->message, sizeof e->message, "%s: file too large (more than %zu bytes)", path,
-             SC__CONFIG_MAX_BYTES);
-    return SC_EFORMAT;
-  }
-  sc__buf b;
-  sc__buf_init(&b);
-  for (;;) {
-    if (sc__buf_reserve(&b, 65536) < 0) {
-      close(fd);
-      sc__buf_free(&b);
-      snprintf(e->message, sizeof e->message, "out of memory");
-      return SC_ENOMEM;
-    }
-    ssize_t r = read(fd, b.data + b.len, 65536);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) {
-      int en = errno;
-      close(fd);
-      sc__buf_free(&b);
-      snprintf(e->message, sizeof e->message, "cannot read %s: %s", path,
-               strerror_r(en, why, sizeof why));
-      return SC_EIO;
-    }
-    if (r == 0) break;
-    b.len += (size_t)r;
-    if (b.len > SC__CONFIG_MAX_BYTES) {
-      close(fd);
-      sc__buf_free(&b);
-      snprintf(e->message, sizeof e->message, "%s: file too large (more than %zu bytes)", path,
-               SC__CONFIG_MAX_BYTES);
-      return SC_EFORMAT;
-    }
-  }
-  close(fd);
-  *data = sc__buf_take(&b, len);
-  if (!*data) {
+             (size_t)SC__CONFIG_MAX_BYTES);
+    rc = SC_EFORMAT;
+  } else if (rc < 0) {
     snprintf(e->message, sizeof e->message, "out of memory");
-    return SC_ENOMEM;
   }
-  return 0;
+  return rc;
 }
 
 SC_API int sc_config_load(sc_options_t *opts, const char *path, sc_config_error_t *err) {

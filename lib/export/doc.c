@@ -165,25 +165,9 @@ int sc__keyset_insert(sc__keyset *ks, const char *const *keys, size_t klen) {
   return 0;
 }
 
-int sc__doc_reserve(sc__value *c, size_t n) {
-  if (c->u.c.cap - c->u.c.len >= n) return 0;
-  if (n > SIZE_MAX / 2 / sizeof(void *) - c->u.c.len) return SC_ENOMEM;
-  size_t cap = c->u.c.len + n;
-  sc__value **items = sc__realloc(c->u.c.items, cap * sizeof *items);
-  if (!items) return SC_ENOMEM;
-  c->u.c.items = items;
-  if (c->type == SC__V_OBJECT) {
-    char **keys = sc__realloc(c->u.c.keys, cap * sizeof *keys);
-    if (!keys) return SC_ENOMEM;
-    c->u.c.keys = keys;
-  }
-  c->u.c.cap = cap;
-  return 0;
-}
-
 static int grow(sc__value *c) {
   if (c->u.c.len < c->u.c.cap) return 0;
-  return sc__doc_reserve(c, c->u.c.cap ? c->u.c.cap : 4);
+  return sc__v_reserve(c, c->u.c.cap ? c->u.c.cap : 4);
 }
 
 int sc__doc_push(sc__value *arr, sc__value *item) {

@@ -62,9 +62,6 @@ ptrdiff_t sc__keyset_find(const sc__keyset *ks, const char *const *keys, const c
 /* Record keys[ks->n] (klen bytes, NUL-terminated, absent so far). */
 int sc__keyset_insert(sc__keyset *ks, const char *const *keys, size_t klen);
 
-/* Reserve room for `n` more members in an array or object. */
-int sc__doc_reserve(sc__value *c, size_t n);
-
 /* Append `item` (owned; freed on failure) to array `arr`. */
 int sc__doc_push(sc__value *arr, sc__value *item);
 

@@ -30,6 +30,9 @@ int sc__msgpack_zstd_read(const void *data, size_t len, sc__value **out);
 /* Self-contained HTML report. */
 int sc__html_write(const sc__value *doc, sc__buf *out);
 
+/* A profile handle owning `doc` (freed on failure). */
+int sc__profile_wrap(sc__value *doc, sc_profile_t **out);
+
 /* Deep copy of a document. */
 sc__value *sc__v_clone(const sc__value *v);
 #endif

@@ -560,7 +560,7 @@ static sc__value *thread_copy(const merger *m, const sc__value *t, const input *
 
 static sc__value *mem_samples_array(const mentry *e) {
   sc__value *ms = sc__v_array();
-  if (ms && sc__doc_reserve(ms, e->mem_samples.n) < 0) {
+  if (ms && sc__v_reserve(ms, e->mem_samples.n) < 0) {
     sc__v_free(ms);
     return NULL;
   }
@@ -596,7 +596,7 @@ static sc__value *entry_object(const merger *m, const mentry *e) {
   const sc__value *first = e->first;
   sc__keyset ks;
   sc__keyset_init(&ks);
-  if (!o || sc__doc_reserve(o, first->u.c.len + 2) < 0) goto fail;
+  if (!o || sc__v_reserve(o, first->u.c.len + 2) < 0) goto fail;
   for (size_t i = 0; i < first->u.c.len; i++) {
     const char *k = first->u.c.keys[i];
     int f = field_index(k);
@@ -641,7 +641,7 @@ static int cmp_entry(const void *a, const void *b) {
 static sc__value *entries_array(const merger *m, const entries *es) {
   sc__value *arr = sc__v_array();
   const mentry **sorted = sc__malloc((es->n + 1) * sizeof *sorted);
-  if (!arr || !sorted || sc__doc_reserve(arr, es->n) < 0) goto fail;
+  if (!arr || !sorted || sc__v_reserve(arr, es->n) < 0) goto fail;
   for (size_t i = 0; i < es->n; i++) sorted[i] = &es->e[i];
   qsort(sorted, es->n, sizeof *sorted, cmp_entry);
   for (size_t i = 0; i < es->n; i++)
@@ -734,7 +734,7 @@ static sc__value *files_object(const merger *m) {
   const mfile **sorted = sc__malloc((m->nfiles + 1) * sizeof *sorted);
   sc__keyset ks;
   sc__keyset_init(&ks);
-  if (!o || !sorted || sc__doc_reserve(o, m->nfiles) < 0) goto fail;
+  if (!o || !sorted || sc__v_reserve(o, m->nfiles) < 0) goto fail;
   for (size_t i = 0; i < m->nfiles; i++) sorted[i] = &m->files[i];
   qsort(sorted, m->nfiles, sizeof *sorted, cmp_file);
   for (size_t i = 0; i < m->nfiles; i++) {
@@ -962,12 +962,5 @@ SC_API int sc_profile_merge(const sc_profile_t *const *profiles, size_t n, sc_pr
   merger_free(&m);
   sc__free(m.in);
   if (rc < 0) return rc;
-  sc_profile_t *p = sc__calloc(1, sizeof *p);
-  if (!p) {
-    sc__v_free(doc);
-    return SC_ENOMEM;
-  }
-  p->doc = doc;
-  *out = p;
-  return 0;
+  return sc__profile_wrap(doc, out);
 }

@@ -329,7 +329,7 @@ static int convert(const msgpack_object *o, sc__value **out);
 static int convert_map(const msgpack_object_kv *kv, size_t n, sc__value **out) {
   sc__value *obj = sc__v_object();
   if (!obj) return SC_ENOMEM;
-  int rc = sc__doc_reserve(obj, n);
+  int rc = sc__v_reserve(obj, n);
   sc__keyset ks;
   sc__keyset_init(&ks);
   for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -375,7 +375,7 @@ static int convert(const msgpack_object *o, sc__value **out) {
       break;
     case MSGPACK_OBJECT_ARRAY: {
       v = sc__v_array();
-      if (!v || sc__doc_reserve(v, o->via.array.size) < 0) {
+      if (!v || sc__v_reserve(v, o->via.array.size) < 0) {
         sc__v_free(v);
         return SC_ENOMEM;
       }

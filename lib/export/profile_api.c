@@ -20,7 +20,7 @@ SC_API sc_format_t sc_format_from_path(const char *path) {
   return SC_FORMAT_JSON;
 }
 
-static int wrap(sc__value *doc, sc_profile_t **out) {
+int sc__profile_wrap(sc__value *doc, sc_profile_t **out) {
   sc_profile_t *p = sc__calloc(1, sizeof *p);
   if (!p) {
     sc__v_free(doc);
@@ -36,7 +36,7 @@ SC_API int sc_session_snapshot(sc_session_t *s, sc_profile_t **out) {
   if (sc__forked_child(s)) return SC_EFORKED;
   sc__value *doc;
   SC_FORWARD_IF_ERROR(sc__profile_build(s, &doc));
-  return wrap(doc, out);
+  return sc__profile_wrap(doc, out);
 }
 
 SC_API int sc_profile_load_buffer(const void *data, size_t len, sc_profile_t **out) {
@@ -57,7 +57,7 @@ SC_API int sc_profile_load_buffer(const void *data, size_t len, sc_profile_t **o
     sc__v_free(doc);
     return SC_EFORMAT; /* valid JSON, but not a profile */
   }
-  return wrap(doc, out);
+  return sc__profile_wrap(doc, out);
 }
 
 SC_API int sc_profile_load(const char *path, sc_profile_t **out) {

@@ -73,30 +73,39 @@ int sc__write_file_atomic(const char *path, const void *data, size_t len) {
   return rc;
 }
 
-int sc__read_file(const char *path, char **data, size_t *len) {
+int sc__read_file_max(const char *path, size_t max, char **data, size_t *len) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno == ENOENT ? SC_ENOENT : SC_EIO;
+  if (fd < 0) return (errno == ENOENT || errno == ENOTDIR) ? SC_ENOENT : SC_EIO;
+  struct stat st;
+  int rc = 0;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > max) rc = SC_ERANGE;
   sc__buf b;
   sc__buf_init(&b);
-  for (;;) {
+  while (rc == 0) {
     if (sc__buf_reserve(&b, 65536) < 0) {
-      close(fd);
-      sc__buf_free(&b);
-      return SC_ENOMEM;
+      rc = SC_ENOMEM;
+      break;
     }
     ssize_t r = read(fd, b.data + b.len, 65536);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      close(fd);
-      sc__buf_free(&b);
-      return SC_EIO;
-    }
-    if (r == 0) break;
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) rc = SC_EIO;
+    if (r <= 0) break;
     b.len += (size_t)r;
+    if (b.len > max) rc = SC_ERANGE; /* not a regular file, or it grew */
   }
+  int saved = errno;
   close(fd);
+  errno = saved;
+  if (rc < 0) {
+    sc__buf_free(&b);
+    return rc;
+  }
   *data = sc__buf_take(&b, len);
   return *data ? 0 : SC_ENOMEM;
+}
+
+int sc__read_file(const char *path, char **data, size_t *len) {
+  return sc__read_file_max(path, SIZE_MAX, data, len);
 }
 
 int sc__schedstat_open(pid_t tid) {
