@@ -160,3 +160,39 @@ def test_merge_of_a_corrupt_profile_is_one_error_line(real_profile, tmp_path):
     line = one_line_error(run_cli(["merge", str(real_profile), str(bad), "-o",
                                    str(tmp_path / "m.json")]))
     assert "bad.json" in line
+
+
+def _with_memory_and_gpu(real_profile, tmp_path):
+    data = json.loads(real_profile.read_text())
+    name = next(iter(data["files"]))
+    row = next(r for r in data["files"][name]["lines"] if "# @A" in r["line"])
+    row.update(n_malloc_mb=80.0, n_python_fraction=0.25, n_growth_mb=12.0,
+               n_copy_mb_s=7.0, n_gpu_percent=30.0, n_gpu_peak_memory_mb=512.0,
+               memory_samples=[[0, 1.0], [1, 10.0], [2, 40.0], [3, 80.0]])
+    path = tmp_path / "mem.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_cli_view_memory_and_gpu_columns_appear_with_data(real_profile, tmp_path):
+    plain = run_cli(["view", "--cli", str(real_profile)])
+    assert plain.returncode == 0 and "Mem Py" not in plain.stdout and "GPU" not in plain.stdout
+    proc = run_cli(["view", "--cli", "-r", str(_with_memory_and_gpu(real_profile, tmp_path))],
+                   env={"COLUMNS": "200"})
+    assert proc.returncode == 0, explain(proc)
+    header = next(l for l in proc.stdout.splitlines() if "Mem Py" in l)
+    for title in ("native", "net MB", "timeline", "copy MB/s", "GPU", "GPU MB"):
+        assert title in header, header
+    row = next(l for l in proc.stdout.splitlines() if "# @A" in l)
+    # 80 MB at 25 % Python: 20 Python, 60 native; net 12; the rising footprint
+    cells = row.split()
+    assert "20" in cells and "60" in cells and "12" in cells and "30%" in cells, row
+    assert any(ch in row for ch in "▁▂▃") and "█" in row, row
+
+
+def test_cli_view_fits_the_terminal_width(real_profile):
+    proc = run_cli(["view", "--cli", str(real_profile)], env={"COLUMNS": "60"})
+    assert proc.returncode == 0, explain(proc)
+    rows = [l for l in proc.stdout.splitlines() if l[:6].strip().isdigit()]
+    assert rows and all(len(l) <= 60 for l in rows), max(rows, key=len)
+    assert any(l.endswith("…") for l in rows)

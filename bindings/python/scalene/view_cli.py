@@ -7,12 +7,19 @@ of the file's functions.  Percentages print blank when they round to zero,
 as Scalene's own terminal view does.  Lines at or above ``HOT_PERCENT``
 (Python + native + system) are highlighted.  Colour (ANSI) is used only
 when the output is a terminal and NO_COLOR is unset or empty.
+
+Memory columns (Python / native MB, net MB, a sparkline of the line's
+footprint over time, copy MB/s) appear when the profile has memory data
+(``memory`` true or any non-zero memory figure), GPU columns likewise.
+Source text is cut to the terminal's width (``COLUMNS`` or the terminal's
+size; 120 columns when neither is known) so rows never wrap.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 from typing import Any, Dict, IO, List, Optional, Tuple
 
 from scalene.cli import UsageError
@@ -106,31 +113,97 @@ def _active(row: Dict[str, Any]) -> bool:
     return any(_num(row, k) > 0 for k in keys)
 
 
+_SPARK = "▁▂▃▄▅▆▇█"
+_MEMORY_KEYS = ("n_malloc_mb", "n_peak_mb", "n_mallocs", "n_growth_mb", "n_copy_mb_s")
+_GPU_KEYS = ("n_gpu_percent", "n_gpu_peak_memory_mb", "n_gpu_avg_memory_mb")
+
+
+def sparkline(samples: Any, width: int = 8) -> str:
+    """Footprint over time as block characters; samples are [time, MB]
+    pairs (Scalene's memory_samples) or plain numbers."""
+    if not isinstance(samples, list) or not samples:
+        return ""
+    values = []
+    for s in samples:
+        v = s[-1] if isinstance(s, (list, tuple)) and s else s
+        try:
+            values.append(float(v))
+        except (TypeError, ValueError):
+            continue
+    if not values:
+        return ""
+    if len(values) > width:  # average into `width` buckets
+        step = len(values) / width
+        values = [sum(values[int(i * step):max(int((i + 1) * step), int(i * step) + 1)])
+                  / max(1, len(values[int(i * step):max(int((i + 1) * step), int(i * step) + 1)]))
+                  for i in range(width)]
+    lo, hi = min(values), max(values)
+    if hi <= lo:
+        return _SPARK[0] * len(values) if hi == 0 else _SPARK[-1] * len(values)
+    return "".join(_SPARK[int((v - lo) / (hi - lo) * (len(_SPARK) - 1))] for v in values)
+
+
+def _has_any(profile: Dict[str, Any], keys: Tuple[str, ...]) -> bool:
+    for entry in (profile.get("files") or {}).values():
+        if not isinstance(entry, dict):
+            continue
+        for row in entry.get("lines", []) + entry.get("functions", []):
+            if isinstance(row, dict) and any(_num(row, k) for k in keys):
+                return True
+    return False
+
+
+def _mem_split(r: Dict[str, Any], python: bool) -> str:
+    total, frac = _num(r, "n_malloc_mb"), _num(r, "n_python_fraction")
+    return _mb(total * frac if python else total * (1.0 - frac)) if total else ""
+
+
 class _Columns:
     def __init__(self, profile: Dict[str, Any]) -> None:
-        self.cols: List[Tuple[str, Any]] = [
-            ("Python", lambda r: _pct(_num(r, "n_cpu_percent_python"))),
-            ("native", lambda r: _pct(_num(r, "n_cpu_percent_c"))),
-            ("system", lambda r: _pct(_num(r, "n_sys_percent"))),
+        self.cols: List[Tuple[str, Any, int]] = [
+            ("Python", lambda r: _pct(_num(r, "n_cpu_percent_python")), 7),
+            ("native", lambda r: _pct(_num(r, "n_cpu_percent_c")), 7),
+            ("system", lambda r: _pct(_num(r, "n_sys_percent")), 7),
         ]
-        if profile.get("gpu"):
-            self.cols.append(("GPU", lambda r: _pct(_num(r, "n_gpu_percent"))))
-        if profile.get("memory"):
+        if profile.get("memory") or _has_any(profile, _MEMORY_KEYS):
             self.cols += [
-                ("Mem Py", lambda r: _pct(100.0 * _num(r, "n_python_fraction"))
-                 if _num(r, "n_peak_mb") or _num(r, "n_malloc_mb") else ""),
-                ("peak MB", lambda r: _mb(_num(r, "n_peak_mb"))),
-                ("copy MB/s", lambda r: _mb(_num(r, "n_copy_mb_s"))),
+                ("Mem Py", lambda r: _mem_split(r, True), 7),
+                ("native", lambda r: _mem_split(r, False), 7),
+                ("net MB", lambda r: _mb(_num(r, "n_growth_mb")), 7),
+                ("timeline", lambda r: sparkline(r.get("memory_samples")), 8),
+                ("copy MB/s", lambda r: _mb(_num(r, "n_copy_mb_s")), 9),
             ]
-        self.widths = [max(len(title), 7) for title, _ in self.cols]
+        if profile.get("gpu") or _has_any(profile, _GPU_KEYS):
+            self.cols += [
+                ("GPU", lambda r: _pct(_num(r, "n_gpu_percent")), 6),
+                ("GPU MB", lambda r: _mb(_num(r, "n_gpu_peak_memory_mb")), 7),
+            ]
+        self.widths = [max(len(title), w) for title, _, w in self.cols]
+        self.prefix = 6 + sum(w + 2 for w in self.widths) + 2
 
     def header(self, first: str, last: str) -> str:
-        cells = [f"{first:>6}"] + [f"{t:>{w}}" for (t, _), w in zip(self.cols, self.widths)]
+        cells = [f"{first:>6}"] + [f"{t:>{w}}" for (t, _, _), w in zip(self.cols, self.widths)]
         return "  ".join(cells) + "  " + last
 
-    def row(self, lineno: Any, row: Dict[str, Any], text: str) -> str:
-        cells = [f"{lineno!s:>6}"] + [f"{fn(row):>{w}}" for (_, fn), w in zip(self.cols, self.widths)]
+    def row(self, lineno: Any, row: Dict[str, Any], text: str, width: int = 0) -> str:
+        cells = [f"{lineno!s:>6}"] + [f"{fn(row):>{w}}" for (_, fn, _), w in zip(self.cols, self.widths)]
+        room = width - self.prefix
+        if width and len(text) > room:
+            text = text[:max(room - 1, 0)] + "…" if room > 1 else ""
         return "  ".join(cells) + "  " + text
+
+
+def terminal_width(out: IO[str]) -> int:
+    """Columns to fit: $COLUMNS, else the terminal's, else 120."""
+    env = os.environ.get("COLUMNS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        if out.isatty():
+            return shutil.get_terminal_size((120, 24)).columns
+    except (AttributeError, ValueError, OSError):
+        pass
+    return 120
 
 
 def _source_text(row: Dict[str, Any]) -> str:
@@ -155,6 +228,7 @@ def render(profile: Dict[str, Any], out: IO[str], *, reduced: bool = False,
     if colour is None:
         colour = use_colour(out)
     cols = _Columns(profile)
+    width = terminal_width(out)
     w = out.write
 
     program = profile.get("program") or profile.get("filename") or "?"
@@ -194,7 +268,7 @@ def render(profile: Dict[str, Any], out: IO[str], *, reduced: bool = False,
         for row in entry.get("lines", []):
             if reduced and not _active(row):
                 continue
-            line = cols.row(row.get("lineno", ""), row, _source_text(row))
+            line = cols.row(row.get("lineno", ""), row, _source_text(row), width)
             if _total(row) >= HOT_PERCENT:
                 line = _paint(line, _HOT, colour)
             w(line + "\n")
@@ -205,7 +279,7 @@ def render(profile: Dict[str, Any], out: IO[str], *, reduced: bool = False,
             w(_paint(cols.header("Line", "function"), _BOLD, colour) + "\n")
             functions.sort(key=_total, reverse=True)
             for row in functions:
-                line = cols.row(row.get("lineno", ""), row, str(row.get("line", "")))
+                line = cols.row(row.get("lineno", ""), row, str(row.get("line", "")), width)
                 if _total(row) >= HOT_PERCENT:
                     line = _paint(line, _HOT, colour)
                 w(line + "\n")
