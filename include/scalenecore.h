@@ -329,7 +329,7 @@ SC_API int sc_session_pause(sc_session_t *s);
 SC_API int sc_session_resume(sc_session_t *s);
 
 /* Whether the session is currently sampling (started, not paused, not
- * stopped).
+ * stopped); false in a forked child for its parent's session.
  * Since: 1.0.  Thread-safety: safe.  Async-signal-safe: yes. */
 SC_API bool sc_session_is_sampling(const sc_session_t *s);
 
@@ -353,7 +353,8 @@ SC_API int sc_session_set_meta_list(sc_session_t *s, const char *key,
                                     const char *const *values, size_t n);
 
 /* Thread registration flags. */
-#define SC_THREAD_MAIN 0x1u     /* also charge its off-CPU (blocked) time */
+#define SC_THREAD_MAIN 0x1u     /* also charge its off-CPU (blocked) time;
+                                   up to 8 such threads are watched */
 #define SC_THREAD_NO_TIMER 0x2u /* the embedder calls sc_sample itself */
 
 /* Register the calling thread for sampling.  `thread_ctx` (not NULL) is
@@ -364,8 +365,8 @@ SC_API int sc_session_set_meta_list(sc_session_t *s, const char *key,
  * interrupted.  `name` (may be NULL) is copied and shown in profiles.
  * The handle stays owned by the session.
  * Errors: SC_EINVAL (also for a NULL thread_ctx), SC_ESTATE (stopped),
- * SC_EEXISTS (already registered), SC_ENOMEM, SC_ESYS (timer_create
- * failed), SC_ERANGE (4096 threads registered at once), SC_EFORKED (the
+ * SC_EEXISTS (already registered), SC_ENOMEM, SC_ESYS (timer_create or
+ * timer_settime failed), SC_ERANGE (4096 threads registered at once), SC_EFORKED (the
  * session belongs to the parent process).
  * Since: 1.0.  Thread-safety: safe; must run on the thread registered.
  * Async-signal-safe: no. */
@@ -409,7 +410,9 @@ SC_API int sc_sample(sc_thread_t *t, const sc_sample_info_t *info);
 typedef struct sc_session_stats {
   size_t size;              /* caller sets sizeof(sc_session_stats_t) */
   uint64_t samples;         /* samples aggregated */
-  uint64_t dropped;         /* samples lost: ring full or nested */
+  uint64_t dropped;         /* samples lost: a full ring, a nested call, a
+                               failed capture(), or a batch whose resolve()
+                               failed */
   uint64_t unattributed;    /* samples with no profiled frame */
   uint64_t resolved_frames; /* distinct raw frames resolved */
   uint64_t threads;         /* threads ever registered */

@@ -21,6 +21,8 @@ int sc__render(const sc__value *doc, sc_format_t format, sc__buf *out) {
 static int render_session(sc_session_t *s, sc_format_t format, sc__buf *out) {
   if (!s) return SC_EINVAL;
   if (getpid() != s->pid) return SC_EFORKED;
+  if (format != SC_FORMAT_JSON && format != SC_FORMAT_MSGPACK_ZSTD && format != SC_FORMAT_HTML)
+    return SC_ENOTSUP; /* before draining and building anything */
   sc__value *doc;
   SC_FORWARD_IF_ERROR(sc__profile_build(s, &doc));
   int rc = sc__render(doc, format, out);

@@ -56,6 +56,7 @@ static void account_blocked(sc_session_t *s, sc_thread_t *t) {
   int rc = atomic_load(&t->alive) ? sc__capture(s, t, e) : SC_ESTATE;
   atomic_store(&t->tk_busy, 0);
   if (rc == 0) sc__ring_publish(&t->blocked);
+  else if (rc != SC_ESTATE) atomic_fetch_add(&t->dropped, 1);
 }
 
 /* Process-wide core utilization over the last tick. */
@@ -264,8 +265,12 @@ SC_API int sc_session_pause(sc_session_t *s) {
 
 SC_API int sc_session_resume(sc_session_t *s) {
   if (!s) return SC_EINVAL;
+  int now = atomic_load(&s->state);
+  if (now != SC__PAUSED) return now == SC__RUNNING ? 0 : SC_ESTATE;
+  /* Bump the epoch before RUNNING is visible, so that a handler seeing
+   * RUNNING restarts its thread's clocks instead of charging the pause. */
+  atomic_fetch_add(&s->epoch, 1);
   int expected = SC__PAUSED;
-  atomic_fetch_add(&s->epoch, 1); /* before RUNNING: handlers restart clocks */
   if (atomic_compare_exchange_strong(&s->state, &expected, SC__RUNNING)) {
     s->ever_running = 1;
     return 0;
@@ -360,8 +365,7 @@ SC_API int sc_thread_register(sc_session_t *s, void *ctx, uint32_t flags, const 
   if (rc < 0) goto fail;
   t->last_cpu = sc__thread_cpu_ns();
   t->last_sys = sc__thread_sys_ns();
-  t->last_wall = t->tk_wall = sc__now_ns();
-  t->last_proc = sc__process_cpu_ns();
+  t->tk_wall = sc__now_ns();
   t->last_epoch = atomic_load(&s->epoch);
   t->tk_cpu = t->last_cpu;
   t->schedstat_fd = (flags & SC_THREAD_MAIN) ? sc__schedstat_open(tid) : -1;
@@ -395,7 +399,7 @@ fail_slot:
   disarm(t);
   sc__slot_release(t);
 fail:
-  if (t->schedstat_fd > 0) close(t->schedstat_fd);
+  if (t->schedstat_fd >= 0) close(t->schedstat_fd);
   sc__free(t->ring.buf);
   sc__free(t->blocked.buf);
   sc__free(t->name);

@@ -67,7 +67,7 @@ struct sc_thread {
   volatile sig_atomic_t in_sample;
   _Atomic uint64_t dropped;
   /* owned by the sampled thread's signal handler */
-  uint64_t last_cpu, last_sys, last_wall, last_proc;
+  uint64_t last_cpu, last_sys;
   unsigned last_epoch;
   /* owned by the ticker: blocked-time accounting of main threads */
   uint64_t tk_wall, tk_cpu, tk_runq;

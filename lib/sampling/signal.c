@@ -92,7 +92,6 @@ static void on_sample_signal(int sig, siginfo_t *si, void *uc) {
       unsigned epoch = atomic_load_explicit(&s->epoch, memory_order_relaxed);
       int fresh = epoch != t->last_epoch;
       t->last_epoch = epoch;
-      uint64_t wall = sc__now_ns(), proc = sc__process_cpu_ns();
       sc_sample_info_t info;
       info.size = sizeof info;
       info.cpu_ns = cpu > t->last_cpu ? cpu - t->last_cpu : 0;
@@ -103,12 +102,9 @@ static void on_sample_signal(int sig, siginfo_t *si, void *uc) {
        * time it spent blocked; sc_sample stamps the ticker's figure. */
       info.wall_ns = 0;
       info.proc_cpu_ns = 0;
-      (void)proc;
       info.pc = context_pc(uc);
       t->last_cpu = cpu;
       t->last_sys = sys;
-      t->last_wall = wall;
-      t->last_proc = proc;
       if (!fresh) (void)sc_sample(t, &info);
     }
   }

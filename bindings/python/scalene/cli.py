@@ -390,8 +390,6 @@ def _config_values(core: Any, path: str) -> Dict[str, Any]:
     line, column and key when it is not valid (nothing is run then)."""
     try:
         return dict(core.load_config(path))
-    except FileNotFoundError:
-        _fail(f"--config: no such file '{path}'")
     except (ValueError, OSError) as e:
         _fail(f"--config: {e}")
 
