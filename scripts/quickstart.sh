@@ -22,7 +22,7 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --upgrade pip setuptools wheel pytest selenium >/dev/null
+.venv/bin/python -m pip install -q --upgrade pip setuptools wheel pytest selenium ipython >/dev/null
 
 make -s lib PYTHON="$PWD/.venv/bin/python"
 .venv/bin/python -m pip install -q --no-build-isolation ./bindings/python >/dev/null

@@ -22,7 +22,7 @@ test-all-pythons: lib
 	  if [ -z "$$py" ]; then echo "test-all-pythons: CPython $$v not found under $(PYENV_ROOT)"; exit 1; fi; \
 	  venv=$(BUILD)/venv-$$v; \
 	  [ -x $$venv/bin/python ] || $$py -m venv $$venv; \
-	  $$venv/bin/python -m pip install -q setuptools pytest; \
+	  $$venv/bin/python -m pip install -q setuptools pytest ipython; \
 	  (cd bindings/python && SCALENECORE_BUILD=$(abspath $(BUILD)) $(abspath $(BUILD))/venv-$$v/bin/python setup.py -q build_ext --inplace); \
 	  echo "== CPython $$v"; \
 	  PYTHONPATH=$(abspath bindings/python) $$venv/bin/python -m pytest $(PYTEST_ARGS) tests/python; \

@@ -8,3 +8,10 @@ extension module ``scalene._core``; this package is its command line
 __version__ = "1.0.0"
 
 __all__ = ["__version__"]
+
+
+def load_ipython_extension(ip):  # pragma: no cover - exercised through IPython
+    """`%load_ext scalene`: the %scrun and %%scalene magics."""
+    from scalene.jupyter import load_ipython_extension as load
+
+    load(ip)

@@ -35,7 +35,7 @@ import threading
 import traceback
 from typing import Any, Callable, Dict, List, Optional
 
-from scalene import filters
+from scalene import decorators, filters
 from scalene.cli import UsageError
 
 __all__ = ["Target", "run", "active_session"]
@@ -323,7 +323,10 @@ class Session:
         except Exception as e:
             _stderr_line(f"scalene: error: stopping the profiler failed: {_one_line(e)}")
         try:
-            self.profiler.export(self.outfile)
+            if decorators.decorated():
+                self._export_decorated_only()
+            else:
+                self.profiler.export(self.outfile)
         except Exception as e:
             self.export_failed = True
             _flush_std()
@@ -339,6 +342,32 @@ class Session:
             if not reason.lower().startswith("no sample"):
                 reason = f"the profile has no samples: {reason}"
             _stderr_line(f"Scalene: {reason}")
+
+    def _export_decorated_only(self) -> None:
+        """@profile was used: write the profile reduced to the decorated
+        functions, in the format the outfile's name asks for (the core
+        converts and writes atomically)."""
+        import tempfile
+
+        from scalene import _core  # type: ignore[attr-defined]
+
+        folder = os.path.dirname(self.outfile) or "."
+        fd, full = tempfile.mkstemp(prefix=".scalene-full-", suffix=".json", dir=folder)
+        os.close(fd)
+        reduced = full[:-5] + "-decorated.json"
+        try:
+            self.profiler.export(full, "json")
+            with open(full, encoding="utf-8") as f:
+                doc = decorators.filter_profile(json.load(f))
+            with open(reduced, "w", encoding="utf-8") as f:
+                json.dump(doc, f)
+            _core.convert_profile(reduced, self.outfile)
+        finally:
+            for path in (full, reduced):
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
 
     def _display_path(self) -> str:
         try:
@@ -487,6 +516,7 @@ def run(core: Any, options: Dict[str, Any], target: Target, *,
     session.started_off = start_off
     session.install_thread_hook()
     session.install_signal_handlers()
+    decorators.install()
     target.prepare()
     try:
         profiler.start()
