@@ -67,4 +67,37 @@ static inline void fuzz_round_trips(const sc__value *v, const char *text, size_t
   sc__buf_free(&z);
 }
 
+/* What a reader returned: a rejected input fails with SC_EFORMAT (or runs
+ * out of memory) only; an accepted document survives the round trips.
+ * Takes ownership of `v`. */
+static inline void fuzz_check_read(int rc, sc__value *v) {
+  if (rc != 0) {
+    FUZZ_CHECK(rc == SC_EFORMAT || rc == SC_ENOMEM);
+    return;
+  }
+  size_t len = 0;
+  char *text = fuzz_json(v, &len);
+  if (text) {
+    fuzz_round_trips(v, text, len);
+    sc__free(text);
+  }
+  sc__v_free(v);
+}
+
+/* The same bytes through the public loader: it accepts or says
+ * SC_EFORMAT, and a loaded profile merges with itself. */
+static inline void fuzz_check_load(const void *data, size_t size) {
+  sc_profile_t *p = NULL;
+  int rc = sc_profile_load_buffer(data, size, &p);
+  FUZZ_CHECK(rc == 0 || rc == SC_EFORMAT || rc == SC_ENOMEM);
+  if (rc == 0) {
+    const sc_profile_t *two[2] = {p, p};
+    sc_profile_t *m = NULL;
+    rc = sc_profile_merge(two, 2, &m);
+    FUZZ_CHECK(rc == 0 || rc == SC_EFORMAT || rc == SC_ENOMEM);
+    sc_profile_free(m);
+  }
+  sc_profile_free(p);
+}
+
 #endif

@@ -10,28 +10,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   sc__value *v = NULL;
   int rc = sc__json_read((const char *)data, size, &v);
-  if (rc == 0) {
-    size_t len = 0;
-    char *text = fuzz_json(v, &len);
-    if (text) {
-      fuzz_round_trips(v, text, len);
-      sc__free(text);
-    }
-    sc__v_free(v);
-  } else {
-    FUZZ_CHECK(rc == SC_EFORMAT || rc == SC_ENOMEM);
-  }
-  sc_profile_t *p = NULL;
-  rc = sc_profile_load_buffer(data, size, &p);
-  FUZZ_CHECK(rc == 0 || rc == SC_EFORMAT || rc == SC_ENOMEM);
-  if (rc == 0) {
-    /* a loaded profile merges with itself */
-    const sc_profile_t *two[2] = {p, p};
-    sc_profile_t *m = NULL;
-    rc = sc_profile_merge(two, 2, &m);
-    FUZZ_CHECK(rc == 0 || rc == SC_EFORMAT || rc == SC_ENOMEM);
-    sc_profile_free(m);
-  }
-  sc_profile_free(p);
+  fuzz_check_read(rc, v);
+  fuzz_check_load(data, size);
   return 0;
 }
