@@ -274,3 +274,11 @@ def test_version():
     assert proc.returncode == 0, explain(proc)
     assert "libscalenecore" in proc.stdout
     assert "not built" not in proc.stdout
+
+
+def test_off_with_a_compact_outfile_still_says_why(tmp_path):
+    out = tmp_path / "p.msgpack.zst"
+    proc = run_cli(["run", "--off", "-o", str(out), program("split_3_1.py")])
+    assert proc.returncode == 0, explain(proc)
+    notes = scalene_notes(proc)
+    assert len(notes) == 2 and "--off" in notes[1], explain(proc)

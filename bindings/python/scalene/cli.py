@@ -261,24 +261,14 @@ class RunParser:
                 (self.value_options if action.nargs != 0 else self.flag_options).add(s)
 
     def _build(self, advanced_view: bool) -> argparse.ArgumentParser:
-        if advanced_view:
-            parser = _Parser(
-                prog=f"{PROG} run",
-                usage=RUN_USAGE,
-                description=ADVANCED_DESCRIPTION,
-                formatter_class=argparse.RawDescriptionHelpFormatter,
-                add_help=False,
-                allow_abbrev=False,
-            )
-        else:
-            parser = _Parser(
-                prog=f"{PROG} run",
-                usage=RUN_USAGE,
-                description=RUN_DESCRIPTION,
-                formatter_class=argparse.RawDescriptionHelpFormatter,
-                add_help=False,
-                allow_abbrev=False,
-            )
+        parser = _Parser(
+            prog=f"{PROG} run",
+            usage=RUN_USAGE,
+            description=ADVANCED_DESCRIPTION if advanced_view else RUN_DESCRIPTION,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            add_help=False,
+            allow_abbrev=False,
+        )
         show = (lambda adv: adv) if advanced_view else (lambda adv: not adv)
         hidden = argparse.SUPPRESS
 

@@ -212,8 +212,6 @@ class Session:
         self.outfile_display = outfile_display
         self.pid = os.getpid()
         self.cwd = os.getcwd()
-        self.started_off = False
-        self.resumed = False  # scalene_profiler.start() was called
         self.finishing = False
         self.finished = False
         self.export_failed = False
@@ -377,31 +375,17 @@ class Session:
         return self.outfile_display if same_cwd else self.outfile
 
     def _no_samples_reason(self) -> str:
+        """Why the written profile is empty, in the core's words ("" when
+        it is not empty, or when the outfile is an HTML report)."""
+        from scalene import view_cli
+
         try:
-            with open(self.outfile, "rb") as f:
-                data = json.load(f)
-            if data.get("files"):
-                return ""
-            reason = str(data.get("no_samples_reason") or "")
-        except (OSError, ValueError, AttributeError):
-            return ""
-        if self.started_off and not self.resumed:
-            return "profiling was off (--off) for the whole run"
-        if reason:
-            return reason
-        try:
-            stats = self.profiler.stats()
+            data = view_cli.load_profile(self.outfile)  # JSON or .msgpack.zst
         except Exception:
-            stats = {}
-        samples = int(stats.get("samples", 0) or 0)
-        unattributed = int(stats.get("unattributed", 0) or 0)
-        if samples == 0:
-            return ("the program ran too briefly to be sampled "
-                    "(try a smaller --cpu-sampling-rate)")
-        if unattributed >= samples:
-            return ("the filters excluded every file that ran "
-                    "(see --profile-all, --profile-only, --program-path)")
-        return "no file reached --cpu-percent-threshold"
+            return ""
+        if data.get("files"):
+            return ""
+        return str(data.get("no_samples_reason") or "")
 
     # -- running -------------------------------------------------------------
 
@@ -513,7 +497,6 @@ def run(core: Any, options: Dict[str, Any], target: Target, *,
         raise UsageError(_one_line(e))
 
     session = Session(profiler, str(options["outfile"]), outfile_display)
-    session.started_off = start_off
     session.install_thread_hook()
     session.install_signal_handlers()
     decorators.install()

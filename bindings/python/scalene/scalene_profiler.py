@@ -35,11 +35,10 @@ def _profiler():
 
 def start() -> None:
     """Resume sampling."""
-    session = _session()
-    if session is not None:
+    p = _profiler()
+    if p is not None:
         try:
-            session.profiler.resume()
-            session.resumed = True
+            p.resume()
         except Exception:
             pass
 
