@@ -27,12 +27,13 @@ CFLAGS ?= -O2 -g
 ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden -D_GNU_SOURCE -Iinclude $(DEP_CFLAGS)
 # Dependencies come from Debian's packages (libzstd-dev, libmsgpack-dev,
 # libyaml-dev), found through pkg-config; never vendored.
-DEP_PKGS := libzstd msgpack yaml-0.1
+DEP_PKGS := libzstd msgpack yaml-0.1 libdw
 DEP_CFLAGS := $(shell pkg-config --cflags $(DEP_PKGS))
 DEP_LIBS := $(shell pkg-config --libs $(DEP_PKGS)) -lpthread -lrt -lm
 REQUIRES_PRIVATE := $(DEP_PKGS)
 
-LIB_SRC := $(wildcard lib/common/*.c lib/config/*.c lib/platform/*.c lib/sampling/*.c lib/export/*.c)
+LIB_SRC := $(wildcard lib/common/*.c lib/config/*.c lib/platform/*.c lib/sampling/*.c lib/export/*.c \
+             lib/symbolize/*.c) lib/alloc/memory.c
 LIB_HDR := $(wildcard include/*.h lib/*/*.h)
 OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(BUILD)/obj/gen/html_template.o
 
@@ -51,6 +52,8 @@ $(BUILD)/obj/gen/html_template.o: $(BUILD)/gen/html_template.c
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 SONAME := libscalenecore.so.$(VERSION_MAJOR)
+PRELOAD := $(BUILD)/lib/libscalenecore_preload.so
+PRELOAD_OBJ := $(BUILD)/obj/lib/alloc/preload.o $(BUILD)/obj/lib/alloc/autostart.o
 SHARED := $(BUILD)/lib/libscalenecore.so.$(VERSION)
 STATIC := $(BUILD)/lib/libscalenecore.a
 
@@ -59,7 +62,7 @@ STATIC := $(BUILD)/lib/libscalenecore.a
 
 all: lib python
 
-lib: $(SHARED) $(STATIC) $(BUILD)/lib/libscalenecore.so $(BUILD)/pkgconfig/scalenecore.pc
+lib: $(SHARED) $(STATIC) $(BUILD)/lib/libscalenecore.so $(BUILD)/pkgconfig/scalenecore.pc $(PRELOAD)
 
 $(BUILD)/obj/%.o: %.c $(LIB_HDR)
 	@mkdir -p $(dir $@)
@@ -70,6 +73,15 @@ $(SHARED): $(OBJ) lib/scalenecore.map
 	$(CC) -shared -o $@ $(OBJ) -Wl,-soname,$(SONAME) -Wl,--version-script=lib/scalenecore.map \
 	  -Wl,--no-undefined $(DEP_LIBS)
 	ln -sf libscalenecore.so.$(VERSION) $(BUILD)/lib/$(SONAME)
+
+# The sampling allocator, loaded with LD_PRELOAD: malloc and friends from
+# Debian's mimalloc (libmimalloc-dev ships no .pc: -lmimalloc), plus a copy
+# of the core for programs that are not Python (alloc/autostart.c).  Only
+# the allocator's symbols and its attach table are exported.
+$(PRELOAD): $(PRELOAD_OBJ) $(OBJ) lib/alloc/preload.map
+	@mkdir -p $(dir $@)
+	$(CC) -shared -o $@ $(PRELOAD_OBJ) $(OBJ) -Wl,--version-script=lib/alloc/preload.map \
+	  -Wl,--no-undefined -lmimalloc $(DEP_LIBS) -ldl
 
 $(BUILD)/lib/libscalenecore.so: $(SHARED)
 	ln -sf $(SONAME) $@
@@ -93,7 +105,7 @@ $(BUILD)/pkgconfig/scalenecore.pc: pkgconfig/scalenecore.pc.in include/scaleneco
 	    -e 's|@LIBS_PRIVATE@|-lpthread -lrt -lm|' $< > $@
 
 # The Python extension, built in-tree against the static (PIC) library.
-python: $(STATIC)
+python: $(STATIC) $(PRELOAD)
 	cd bindings/python && SCALENECORE_BUILD=$(abspath $(BUILD)) $(PYTHON) setup.py -q build_ext --inplace
 
 install: lib

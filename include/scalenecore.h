@@ -120,7 +120,7 @@ typedef enum sc_option {
   SC_OPT_PROGRAM_PATH = 10,          /* string  "" (the program's folder) */
   SC_OPT_CPU_PERCENT_THRESHOLD = 11, /* double  1.0 (percent) */
   SC_OPT_CPU_SAMPLING_RATE = 12,     /* double  0.01 (seconds) */
-  SC_OPT_ALLOCATION_SAMPLING_WINDOW = 13, /* int 10485767 (bytes) */
+  SC_OPT_ALLOCATION_SAMPLING_WINDOW = 13, /* int 1048576 (bytes) */
   SC_OPT_MALLOC_THRESHOLD = 14,      /* int     100 */
   SC_OPT_USE_VIRTUAL_TIME = 15,      /* bool    false */
   SC_OPT_MEMORY_LEAK_DETECTOR = 16,  /* bool    false */
@@ -295,7 +295,10 @@ typedef struct sc_session sc_session_t;
 typedef struct sc_thread sc_thread_t;
 
 /* Start a profiling session with a copy of `opts` (NULL: defaults) and the
- * frame resolver `resolver` (copied; must have both callbacks).  Starts the
+ * frame resolver `resolver` (copied; must have both callbacks).  With
+ * `resolver` NULL the session is native: samples are charged to the
+ * interrupted or calling machine code, symbolized to function, source file
+ * and line with the DWARF information of the process's modules.  Starts the
  * core's ticker thread and installs the sampling signal's handler (the
  * option SC_OPT_SAMPLE_SIGNAL picks the signal; the program's own handlers
  * for every other signal are untouched).  No thread is sampled until it is
@@ -405,6 +408,56 @@ typedef struct sc_sample_info {
  * Since: 1.0.  Thread-safety: only on thread `t` itself (one producer per
  * ring).  Async-signal-safe: yes. */
 SC_API int sc_sample(sc_thread_t *t, const sc_sample_info_t *info);
+
+/* ------------------------------------------------------------------------ */
+/* Memory: the sampling allocator's events                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Memory profiling needs the sampling allocator preloaded into the process
+ * (libscalenecore_preload.so through LD_PRELOAD; `scalene run` does it).
+ * A session started without SC_OPT_CPU_ONLY attaches to it: allocations
+ * are sampled by bytes (SC_OPT_ALLOCATION_SAMPLING_WINDOW is the mean
+ * distance between samples), each sample is charged to the line the
+ * resolver's capture() finds (native sessions: the allocating call site),
+ * and frees of sampled blocks are matched exactly.  Without the preload
+ * the profile says why memory is missing ("memory_reason"). */
+
+/* What an event is. */
+typedef enum sc_alloc_kind {
+  SC_ALLOC_MALLOC = 1,  /* a sampled allocation */
+  SC_ALLOC_FREE = 2,    /* a sampled block freed */
+  SC_ALLOC_REALLOC = 3, /* a sampled block moved or grew */
+  SC_ALLOC_COPY = 4     /* a sampled memcpy/memmove */
+} sc_alloc_kind_t;
+
+/* One sampled memory event, as the hook receives it. */
+typedef struct sc_alloc_event {
+  size_t size;           /* sizeof(sc_alloc_event_t) of the library */
+  sc_alloc_kind_t kind;
+  int python;            /* 1: through CPython's allocator, 0: native */
+  uint64_t bytes;        /* requested bytes (growth for a realloc) */
+  uint64_t weight;       /* bytes the sample stands for (unbiased) */
+  uintptr_t address;     /* the block (0 for copies) */
+  uintptr_t old_address; /* SC_ALLOC_REALLOC: where the block was */
+  int32_t tid;           /* the thread that allocated, freed or copied */
+  uint64_t time_ns;      /* since the session started */
+  const char *file;      /* where, as the resolver said; NULL: unknown */
+  const char *function;  /* NULL: unknown */
+  int32_t line;          /* 0: unknown */
+} sc_alloc_event_t;
+
+/* Receives events after the core resolved their location; `ev` and its
+ * strings are borrowed for the duration of the call. */
+typedef void (*sc_alloc_hook_fn)(void *user, const sc_alloc_event_t *ev);
+
+/* Install (or with `fn` NULL remove) the session's allocation hook.  The
+ * hook runs on the core's ticker thread, or on a thread calling sc_export
+ * (they drain first), in the order events happened, never inside the
+ * allocator: it may allocate and take locks, but must not call back into
+ * this session's drain (sc_export, sc_session_snapshot).
+ * Errors: SC_EINVAL.
+ * Since: 1.0.  Thread-safety: safe.  Async-signal-safe: no. */
+SC_API int sc_alloc_hook(sc_session_t *s, sc_alloc_hook_fn fn, void *user);
 
 /* Counters about the sampling machinery itself. */
 typedef struct sc_session_stats {

@@ -39,12 +39,19 @@ def find_core():
 
 includes, archive = find_core()
 
+# The sampling allocator ships inside the package; `scalene run` preloads it.
+preload = os.path.join(os.path.dirname(archive), "libscalenecore_preload.so")
+if os.path.exists(preload):
+    import shutil
+
+    shutil.copyfile(preload, os.path.join(HERE, "scalene", "libscalenecore_preload.so"))
+
 core = Extension(
     "scalene._core",
     sources=["src/_core.c", "src/frames.c"],
     include_dirs=includes + ["src"],
     extra_objects=[archive],
-    libraries=["zstd", "msgpackc", "yaml", "rt", "m"],
+    libraries=["zstd", "msgpackc", "yaml", "dw", "dl", "rt", "m"],
     extra_compile_args=["-std=c11", "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter",
                         "-Wno-missing-field-initializers", "-Wno-cast-function-type",
                         "-fvisibility=hidden"],
@@ -57,6 +64,7 @@ setup(
     version="1.0.0",
     description="CPU profiler for Python built on libscalenecore",
     packages=["scalene"],
+    package_data={"scalene": ["libscalenecore_preload.so"]},
     ext_modules=[core],
     python_requires=">=3.10",
     entry_points={"console_scripts": ["scalene = scalene.cli:main"]},

@@ -43,8 +43,8 @@
      "only report files with at least N% CPU (with --reduced-profile: lines and functions too)")         \
   XX(CPU_SAMPLING_RATE, "cpu-sampling-rate", D, "0.01", 0.0001, 10, ADV | CORE,       \
      "CPU sampling interval in seconds of CPU time")                                  \
-  XX(ALLOCATION_SAMPLING_WINDOW, "allocation-sampling-window", I, "10485767", 1,      \
-     1e12, ADV, "allocation sampling window in bytes")                                \
+  XX(ALLOCATION_SAMPLING_WINDOW, "allocation-sampling-window", I, "1048576", 1,      \
+     1e12, ADV, "mean bytes between allocation samples (exponentially distributed)")                                \
   XX(MALLOC_THRESHOLD, "malloc-threshold", I, "100", 0, 1e12, ADV | CORE,             \
      "only report files and (reduced) lines with at least N allocations")             \
   XX(USE_VIRTUAL_TIME, "use-virtual-time", B, "false", 0, 1, ADV | CORE,              \

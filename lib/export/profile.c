@@ -44,7 +44,20 @@ static void cost_add(sc__cost *a, const sc__cost *b) {
   a->blocked_samples += b->blocked_samples;
   a->proc_cpu_ns += b->proc_cpu_ns;
   a->wall_ns += b->wall_ns;
+  /* memory lives in one record per line (thread index 0) */
+  a->m_python += b->m_python;
+  a->m_native += b->m_native;
+  a->m_live += b->m_live;
+  a->m_peak += b->m_peak;
+  a->m_copy += b->m_copy;
+  a->m_avg_sum += b->m_avg_sum;
+  a->m_mallocs += b->m_mallocs;
+  a->m_frees += b->m_frees;
+  a->m_avg_n += b->m_avg_n;
+  if (!a->m_series) a->m_series = b->m_series;
 }
+
+static int has_memory(const sc__cost *c) { return c->m_mallocs || c->m_copy > 0; }
 
 static uint64_t cost_total(const sc__cost *c) {
   return c->python_ns + c->native_ns + c->sys_ns + c->blocked_ns;
@@ -63,6 +76,12 @@ typedef struct agg_snapshot {
   sc__thread_info *threads;
   size_t nthreads;
   uint64_t total_ns, unattributed_ns, samples, unattributed, cpu_samples;
+  sc__series *series; /* deep copies */
+  size_t nseries;
+  double mem_python, mem_native, mem_copy, mem_peak, mem_peak_python, mem_live;
+  uint32_t mem_peak_file;
+  int32_t mem_peak_line;
+  uint64_t alloc_samples, free_samples;
 } agg_snapshot;
 
 typedef struct build_ctx {
@@ -73,7 +92,27 @@ typedef struct build_ctx {
   double threshold;
   int64_t malloc_threshold;
   int reduced;
+  int memory, leaks;
+  double elapsed; /* seconds */
 } build_ctx;
+
+#define MB (1024.0 * 1024.0)
+
+/* [[t, MB], ...] of series `idx` (1-based), or an empty array. */
+static sc__value *series_value(const build_ctx *b, uint32_t idx) {
+  sc__value *arr = sc__v_array();
+  if (!arr || !idx || idx > b->snap->nseries) return arr;
+  const sc__series *sr = &b->snap->series[idx - 1];
+  for (uint32_t i = 0; i < sr->n; i++) {
+    sc__value *pt = sc__v_array();
+    if (!pt || sc__v_push(pt, sc__v_double(sr->t[i])) < 0 || sc__v_push(pt, sc__v_double(sr->v[i])) < 0 ||
+        sc__v_push(arr, pt) < 0) {
+      sc__v_free(pt);
+      break;
+    }
+  }
+  return arr;
+}
 
 static double pct(const build_ctx *b, uint64_t ns) {
   return b->total_ns > 0 ? 100.0 * (double)ns / b->total_ns : 0.0;
@@ -93,20 +132,41 @@ static int put_cost_fields(const build_ctx *b, sc__value *o, const sc__cost *c) 
   rc |= sc__v_set_double(o, "n_core_utilization", util);
   rc |= sc__v_set_int(o, "n_cpu_samples", (int64_t)c->samples);
   rc |= sc__v_set_int(o, "n_blocked_samples", (int64_t)c->blocked_samples);
-  static const char *const zeros[] = {
-      "n_malloc_mb", "n_peak_mb", "n_avg_mb", "n_mallocs", "n_growth_mb",
-      "n_usage_fraction", "n_python_fraction", "n_copy_mb_s", "n_gpu_percent",
-      "n_gpu_peak_memory_mb", "n_gpu_avg_memory_mb"};
+  double malloc_b = c->m_python + c->m_native;
+  double total_b = b->snap->mem_python + b->snap->mem_native;
+  rc |= sc__v_set_double(o, "n_malloc_mb", malloc_b / MB);
+  rc |= sc__v_set_double(o, "n_peak_mb", c->m_peak / MB);
+  rc |= sc__v_set_double(o, "n_avg_mb", c->m_avg_n ? c->m_avg_sum / (double)c->m_avg_n / MB : 0);
+  rc |= sc__v_set_int(o, "n_mallocs", (int64_t)c->m_mallocs);
+  rc |= sc__v_set_int(o, "n_frees", (int64_t)c->m_frees);
+  rc |= sc__v_set_double(o, "n_growth_mb", c->m_live / MB);
+  rc |= sc__v_set_double(o, "n_usage_fraction", total_b > 0 ? malloc_b / total_b : 0);
+  rc |= sc__v_set_double(o, "n_python_fraction", malloc_b > 0 ? c->m_python / malloc_b : 0);
+  rc |= sc__v_set_double(o, "n_copy_mb_s", b->elapsed > 0 ? c->m_copy / MB / b->elapsed : 0);
+  static const char *const zeros[] = {"n_gpu_percent", "n_gpu_peak_memory_mb", "n_gpu_avg_memory_mb"};
   for (size_t i = 0; i < sizeof zeros / sizeof zeros[0]; i++) rc |= sc__v_set_int(o, zeros[i], 0);
-  rc |= sc__v_set(o, "memory_samples", sc__v_array());
+  rc |= sc__v_set(o, "memory_samples", series_value(b, c->m_series));
   return rc ? SC_ENOMEM : 0;
 }
 
 static int keep_entry(const build_ctx *b, const sc__cost *c) {
   uint64_t t = cost_total(c);
-  if (!t) return 0;
+  if (!t && !has_memory(c)) return 0;
   if (!b->reduced) return 1;
-  return pct(b, t) >= b->threshold;
+  return pct(b, t) >= b->threshold ||
+         (has_memory(c) && (int64_t)c->m_mallocs >= b->malloc_threshold);
+}
+
+/* Lines whose sampled allocations keep being held: Laplace's rule of
+ * succession on "a sampled allocation of this line is never freed", over
+ * at least 20 samples, and still growing (live bytes at the end). */
+#define SC__LEAK_MIN_SAMPLES 20
+#define SC__LEAK_LIKELIHOOD 0.95
+
+static double leak_likelihood(const sc__cost *c) {
+  if (c->m_mallocs < SC__LEAK_MIN_SAMPLES) return 0;
+  double kept = (double)(c->m_mallocs > c->m_frees ? c->m_mallocs - c->m_frees : 0);
+  return (kept + 1) / ((double)c->m_mallocs + 2);
 }
 
 /* Per-thread breakdown of one line, when more than one thread ran it. */
@@ -179,7 +239,8 @@ static void source_free(source *src) {
 static sc__value *file_object(const build_ctx *b, const char *path, const line_rec *lr, size_t nl,
                               const func_rec *fr, size_t nf, const sc__cost *file_cost) {
   sc__value *fo = sc__v_object(), *lines = sc__v_array(), *funcs = sc__v_array();
-  if (!fo || !lines || !funcs) goto oom;
+  sc__value *leaks = sc__v_object();
+  if (!fo || !lines || !funcs || !leaks) goto oom;
   source src;
   source_load(path, &src);
   /* Walk source lines and active lines together. */
@@ -193,12 +254,25 @@ static sc__value *file_object(const build_ctx *b, const char *path, const line_r
     while (i < nl && lr[i].key.line < ln) first = ++i; /* line 0 or below */
     while (i < nl && lr[i].key.line == ln) cost_add(&c, &lr[i++].cost);
     size_t nthreads = i - first;
-    int active = cost_total(&c) != 0;
+    int active = cost_total(&c) != 0 || has_memory(&c);
     if (b->reduced ? !keep_entry(b, &c) : (!active && ln > (int32_t)src.n)) continue;
     const char *text = ln <= (int32_t)src.n ? src.start[ln - 1] : "";
     size_t tl = ln <= (int32_t)src.n ? src.len[ln - 1] : 0;
     sc__value *lo = line_object(b, ln, text, tl, &c);
     if (lo && nthreads > 1) sc__v_set(lo, "threads", thread_breakdown(b, lr + first, nthreads));
+    double lk = b->leaks ? leak_likelihood(&c) : 0;
+    if (lk >= SC__LEAK_LIKELIHOOD && c.m_live > 0 && leaks) {
+      char key[16];
+      snprintf(key, sizeof key, "%d", (int)ln);
+      sc__value *L = sc__v_object();
+      if (L) {
+        sc__v_set_double(L, "likelihood", lk);
+        sc__v_set_double(L, "velocity_mb_s", b->elapsed > 0 ? c.m_live / MB / b->elapsed : 0);
+        sc__v_set_int(L, "mallocs", (int64_t)c.m_mallocs);
+        sc__v_set_int(L, "frees", (int64_t)c.m_frees);
+        sc__v_set(leaks, key, L);
+      }
+    }
     if (sc__v_push(lines, lo) < 0) {
       source_free(&src);
       goto oom;
@@ -221,12 +295,13 @@ static sc__value *file_object(const build_ctx *b, const char *path, const line_r
   }
   if (sc__v_set_double(fo, "percent_cpu_time", pct(b, cost_total(file_cost))) < 0 ||
       sc__v_set(fo, "lines", lines) < 0 || sc__v_set(fo, "functions", funcs) < 0 ||
-      sc__v_set(fo, "leaks", sc__v_object()) < 0 || sc__v_set(fo, "imports", sc__v_array()) < 0) {
-    lines = funcs = NULL;
+      sc__v_set(fo, "leaks", leaks) < 0 || sc__v_set(fo, "imports", sc__v_array()) < 0) {
+    lines = funcs = leaks = NULL;
     goto oom;
   }
   return fo;
 oom:
+  sc__v_free(leaks);
   sc__v_free(fo);
   sc__v_free(lines);
   sc__v_free(funcs);
@@ -272,7 +347,13 @@ static int build_files(const build_ctx *b, sc__value *files, const char **reason
     /* Files: at least the CPU threshold, or enough allocations (none are
      * sampled by this layer, so the malloc threshold only admits files
      * when it is 0, as in Scalene). */
-    if (pct(b, cost_total(&fs[i].cost)) < b->threshold && b->malloc_threshold > 0) continue;
+    double fmem = fs[i].cost.m_python + fs[i].cost.m_native;
+    double tmem = a->mem_python + a->mem_native;
+    int mem_keep = has_memory(&fs[i].cost) &&
+                   ((int64_t)fs[i].cost.m_mallocs >= b->malloc_threshold ||
+                    (tmem > 0 && 100.0 * fmem / tmem >= b->threshold));
+    if (pct(b, cost_total(&fs[i].cost)) < b->threshold && b->malloc_threshold > 0 && !mem_keep)
+      continue;
     const char *path = fs[i].file < a->nstrs ? a->strs[fs[i].file] : "";
     sc__value *fo = file_object(b, path, lr + fs[i].l0, fs[i].l1 - fs[i].l0, fr + fs[i].f0,
                                 fs[i].f1 - fs[i].f0, &fs[i].cost);
@@ -289,6 +370,11 @@ done:
 }
 
 static void snapshot_free(agg_snapshot *a) {
+  for (size_t i = 0; i < a->nseries; i++) {
+    sc__free(a->series[i].t);
+    sc__free(a->series[i].v);
+  }
+  sc__free(a->series);
   sc__free(a->lr);
   sc__free(a->fr);
   sc__free(a->strs);
@@ -325,6 +411,37 @@ static int snapshot_take(const sc__aggregate *g, agg_snapshot *a) {
   a->samples = g->samples;
   a->cpu_samples = g->cpu_samples;
   a->unattributed = g->unattributed;
+  a->mem_python = g->mem_python;
+  a->mem_native = g->mem_native;
+  a->mem_copy = g->mem_copy;
+  a->mem_peak = g->mem_peak;
+  a->mem_peak_python = g->mem_peak_python;
+  a->mem_live = g->mem_live;
+  a->mem_peak_file = g->mem_peak_file;
+  a->mem_peak_line = g->mem_peak_line;
+  a->alloc_samples = g->alloc_samples;
+  a->free_samples = g->free_samples;
+  if (g->nseries) {
+    a->series = sc__calloc(g->nseries, sizeof *a->series);
+    if (!a->series) {
+      snapshot_free(a);
+      return SC_ENOMEM;
+    }
+    a->nseries = g->nseries;
+    for (size_t i = 0; i < g->nseries; i++) {
+      const sc__series *from = &g->series[i];
+      sc__series *to = &a->series[i];
+      to->n = from->n;
+      to->t = sc__malloc((from->n + 1) * sizeof *to->t);
+      to->v = sc__malloc((from->n + 1) * sizeof *to->v);
+      if (!to->t || !to->v) {
+        snapshot_free(a);
+        return SC_ENOMEM;
+      }
+      memcpy(to->t, from->t, from->n * sizeof *to->t);
+      memcpy(to->v, from->v, from->n * sizeof *to->v);
+    }
+  }
   return 0;
 }
 
@@ -337,6 +454,8 @@ int sc__profile_build(sc_session_t *s, sc__value **out) {
   b.threshold = sc__opt_double(s->opts, SC_OPT_CPU_PERCENT_THRESHOLD);
   b.malloc_threshold = sc__opt_int(s->opts, SC_OPT_MALLOC_THRESHOLD);
   b.reduced = sc__opt_bool(s->opts, SC_OPT_REDUCED_PROFILE);
+  b.memory = s->mem_on;
+  b.leaks = s->leak_detector;
   sc__value *root = sc__v_object(), *files = sc__v_object(), *threads = sc__v_array();
   if (!root || !files || !threads) goto oom;
   /* metadata first, as the embedder set it */
@@ -353,6 +472,7 @@ int sc__profile_build(sc_session_t *s, sc__value **out) {
   pthread_mutex_unlock(&s->agg_lock);
   if (rc < 0) goto oom;
   b.snap = &snap;
+  b.elapsed = (double)(end - s->start_ns) / 1e9;
   b.total_ns = (double)snap.total_ns;
   const char *reason = "";
   rc = build_files(&b, files, &reason);
@@ -374,6 +494,17 @@ int sc__profile_build(sc_session_t *s, sc__value **out) {
     }
   }
   uint64_t samples = snap.samples, unattributed = snap.unattributed, cpu_samples = snap.cpu_samples;
+  sc__value *footprint = series_value(&b, snap.nseries ? 1 : 0);
+  double peak_mb = snap.mem_peak / MB;
+  double peak_py = snap.mem_peak > 0 ? snap.mem_peak_python / snap.mem_peak : 0;
+  double growth = snap.mem_peak > 0 ? 100.0 * snap.mem_live / snap.mem_peak : 0;
+  uint64_t alloc_samples = snap.alloc_samples;
+  double mem_total_mb = (snap.mem_python + snap.mem_native) / MB;
+  double copy_mb = snap.mem_copy / MB;
+  const char *peak_file = snap.mem_peak_file && snap.mem_peak_file - 1 < snap.nstrs
+                              ? snap.strs[snap.mem_peak_file - 1] : NULL;
+  char *peak_fname = peak_file ? sc__strdup(peak_file) : NULL;
+  int32_t peak_line = snap.mem_peak_line;
   double unattr_pct = snap.total_ns ? 100.0 * (double)snap.unattributed_ns / (double)snap.total_ns : 0;
   snapshot_free(&snap);
   if (rc < 0) goto oom;
@@ -419,14 +550,20 @@ int sc__profile_build(sc_session_t *s, sc__value **out) {
   r |= sc__v_set_str(root, "no_samples_reason", why);
   r |= sc__v_set_bool(root, "gpu", false);
   r |= sc__v_set_str(root, "gpu_device", "");
-  r |= sc__v_set_bool(root, "memory", false);
-  r |= sc__v_set_int(root, "alloc_samples", 0);
-  r |= sc__v_set_int(root, "max_footprint_mb", 0);
-  r |= sc__v_set(root, "max_footprint_fname", sc__v_null());
-  r |= sc__v_set(root, "max_footprint_lineno", sc__v_null());
-  r |= sc__v_set_int(root, "max_footprint_python_fraction", 0);
-  r |= sc__v_set_int(root, "growth_rate", 0);
-  r |= sc__v_set(root, "samples", sc__v_array());
+  r |= sc__v_set_bool(root, "memory", s->mem_on != 0);
+  r |= sc__v_set_str(root, "memory_reason", s->mem_reason ? s->mem_reason : "");
+  r |= sc__v_set_int(root, "alloc_samples", (int64_t)alloc_samples);
+  r |= sc__v_set_int(root, "allocation_sampling_window",
+                     sc__opt_int(s->opts, SC_OPT_ALLOCATION_SAMPLING_WINDOW));
+  r |= sc__v_set_double(root, "total_malloc_mb", mem_total_mb);
+  r |= sc__v_set_double(root, "total_copy_mb", copy_mb);
+  r |= sc__v_set_double(root, "max_footprint_mb", peak_mb);
+  r |= sc__v_set(root, "max_footprint_fname", peak_fname ? sc__v_str(peak_fname) : sc__v_null());
+  r |= sc__v_set(root, "max_footprint_lineno", peak_fname ? sc__v_int(peak_line) : sc__v_null());
+  sc__free(peak_fname);
+  r |= sc__v_set_double(root, "max_footprint_python_fraction", peak_py);
+  r |= sc__v_set_double(root, "growth_rate", growth);
+  r |= sc__v_set(root, "samples", footprint);
   r |= sc__v_set(root, "stacks", sc__v_array());
   r |= sc__v_set(root, "threads", threads);
   threads = NULL;

@@ -20,6 +20,7 @@ void sc__agg_free(sc__aggregate *a) {
   sc__map_free(&a->frames);
   sc__map_free(&a->lines);
   sc__map_free(&a->funcs);
+  sc__mem_agg_free(a);
   for (size_t i = 0; i < a->nthreads; i++) sc__free(a->threads[i].name);
   sc__free(a->threads);
   memset(a, 0, sizeof *a);
@@ -57,7 +58,7 @@ static void charge(sc__cost *c, const sc__entry *e, int native) {
 /* Caller holds agg_lock; every frame of `e` that matters is resolved. */
 void sc__agg_add(sc_session_t *s, sc_thread_t *t, const sc__entry *e) {
   sc__aggregate *a = &s->agg;
-  int native = sc__is_native(s, e->pc, e->flags);
+  int native = s->native || sc__is_native(s, e->pc, e->flags);
   a->samples++;
   if (e->cpu_ns) a->cpu_samples++;
   a->total_ns += e->cpu_ns + e->blocked_ns;
@@ -112,9 +113,8 @@ static int add_miss(sc_session_t *s, size_t *n, const sc_raw_frame_t *f) {
   return 0;
 }
 
-#define BATCH_ENTRY(s, i) ((sc__entry *)((s)->batch + (i) * ((s)->entry_size + sizeof(sc_thread_t *))))
-#define BATCH_THREAD(s, i) \
-  (*(sc_thread_t **)((s)->batch + (i) * ((s)->entry_size + sizeof(sc_thread_t *)) + (s)->entry_size))
+#define BATCH_ENTRY SC__BATCH_ENTRY
+#define BATCH_THREAD SC__BATCH_THREAD
 
 void sc__drain(sc_session_t *s) {
   pthread_mutex_lock(&s->drain_lock);
@@ -137,6 +137,12 @@ void sc__drain(sc_session_t *s) {
     }
   }
   pthread_mutex_unlock(&s->lock);
+  /* memory events of threads that are not registered */
+  while (s->orphans.cap && batch_reserve(s, n + 1) == 0 &&
+         sc__mpsc_pop(&s->orphans, BATCH_ENTRY(s, n), s->entry_size)) {
+    BATCH_THREAD(s, n) = NULL;
+    n++;
+  }
   if (n == 0) {
     pthread_mutex_unlock(&s->drain_lock);
     return;
@@ -163,7 +169,23 @@ void sc__drain(sc_session_t *s) {
     if (!info) ok = 0;
     if (ok) {
       for (size_t i = 0; i < nmiss; i++) info[i].size = sizeof *info;
-      ok = s->resolver.resolve(s->resolver.user, s->misses, nmiss, info) == 0;
+      /* native frames (program counters) go to the symbolizer, the rest
+       * to the binding */
+      size_t nat = 0;
+      for (size_t i = 0; i < nmiss; i++) {
+        if (s->misses[i].pos == SC__POS_PC || s->misses[i].pos == SC__POS_RETURN) {
+          sc_raw_frame_t tmp = s->misses[nat];
+          s->misses[nat++] = s->misses[i];
+          s->misses[i] = tmp;
+        }
+      }
+      if (nat) sc__mem_resolve_native(s, s->misses, nat, info);
+      if (nmiss > nat) {
+        if (s->resolver.resolve)
+          ok = s->resolver.resolve(s->resolver.user, s->misses + nat, nmiss - nat, info + nat) == 0;
+        else
+          for (size_t i = nat; i < nmiss; i++) info[i].flags = SC_FRAME_INVALID;
+      }
     }
     pthread_mutex_lock(&s->agg_lock);
     for (size_t i = 0; ok && i < nmiss; i++) {
@@ -197,8 +219,10 @@ void sc__drain(sc_session_t *s) {
     atomic_fetch_add(&s->dropped_other, n);
   } else {
     pthread_mutex_lock(&s->agg_lock);
-    for (size_t i = 0; i < n; i++) sc__agg_add(s, BATCH_THREAD(s, i), BATCH_ENTRY(s, i));
+    for (size_t i = 0; i < n; i++)
+      if (BATCH_ENTRY(s, i)->kind == 0) sc__agg_add(s, BATCH_THREAD(s, i), BATCH_ENTRY(s, i));
     pthread_mutex_unlock(&s->agg_lock);
+    sc__mem_fold_batch(s, n);
   }
   pthread_mutex_unlock(&s->drain_lock);
 }

@@ -73,6 +73,7 @@ static void measure_util(sc_session_t *s, uint64_t *last_wall, uint64_t *last_pr
 
 static void *ticker_main(void *arg) {
   sc_session_t *s = arg;
+  sc__mem_exclude_self(s);
   uint64_t next_drain = sc__now_ns() + s->drain_ns;
   uint64_t util_wall = sc__now_ns(), util_proc = sc__process_cpu_ns();
   pthread_mutex_lock(&s->tick_lock);
@@ -110,8 +111,8 @@ static void *ticker_main(void *arg) {
 
 SC_API int sc_session_start(sc_session_t **out, const sc_options_t *opts,
                             const sc_frame_resolver_t *resolver) {
-  if (!out || !resolver || resolver->size < sizeof(sc_frame_resolver_t) ||
-      !resolver->capture || !resolver->resolve)
+  if (!out || (resolver && (resolver->size < sizeof(sc_frame_resolver_t) ||
+                            !resolver->capture || !resolver->resolve)))
     return SC_EINVAL;
   int expected = 0;
   if (!atomic_compare_exchange_strong(&g_session_running, &expected, 1)) return SC_ESTATE;
@@ -119,7 +120,8 @@ SC_API int sc_session_start(sc_session_t **out, const sc_options_t *opts,
   int rc = SC_ENOMEM;
   if (!s) goto fail;
   if ((rc = sc__options_copy(opts, &s->opts)) < 0) goto fail;
-  s->resolver = *resolver;
+  if (resolver) s->resolver = *resolver;
+  else s->native = 1;
   s->pid = getpid();
   s->interval_ns = (uint64_t)(sc__opt_double(s->opts, SC_OPT_CPU_SAMPLING_RATE) * 1e9);
   s->drain_ns = (uint64_t)(sc__opt_double(s->opts, SC_OPT_DRAIN_INTERVAL) * 1e9);
@@ -153,7 +155,11 @@ SC_API int sc_session_start(sc_session_t **out, const sc_options_t *opts,
   struct timeval tv;
   gettimeofday(&tv, NULL);
   s->start_epoch = (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
-  if ((rc = sc__signal_install(s)) < 0) goto fail;
+  if ((rc = sc__mem_start(s)) < 0) goto fail;
+  if ((rc = sc__signal_install(s)) < 0) {
+    sc__mem_free(s);
+    goto fail;
+  }
   sigset_t old;
   block_all_signals(&old); /* the ticker inherits a fully blocked mask */
   int prc = pthread_create(&s->ticker, NULL, ticker_main, s);
@@ -161,6 +167,7 @@ SC_API int sc_session_start(sc_session_t **out, const sc_options_t *opts,
   if (prc != 0) {
     rc = SC_ESYS;
     sc__signal_restore(s);
+    sc__mem_free(s);
     goto fail;
   }
   s->ticker_running = 1;
@@ -196,6 +203,7 @@ SC_API int sc_session_stop(sc_session_t *s) {
     return 0;
   }
   pthread_mutex_lock(&s->stop_lock);
+  sc__mem_stop(s); /* no more allocation events; the final drain folds the rest */
   if (!s->ticker_running) {
     pthread_mutex_unlock(&s->stop_lock);
     return 0;
@@ -237,6 +245,7 @@ SC_API void sc_session_free(sc_session_t *s) {
     sc__free(t);
     t = n;
   }
+  sc__mem_free(s);
   sc__agg_free(&s->agg);
   sc__free(s->batch);
   sc__free(s->misses);
@@ -393,6 +402,7 @@ SC_API int sc_thread_register(sc_session_t *s, void *ctx, uint32_t flags, const 
   s->threads = t;
   s->threads_ever++;
   pthread_mutex_unlock(&s->lock);
+  sc__mem_set_self(t);
   *out = t;
   return 0;
 fail_slot:
@@ -429,6 +439,7 @@ SC_API int sc_thread_unregister(sc_thread_t *t) {
     nanosleep(&ts, NULL);
   }
   atomic_store(&t->ctx, NULL);
+  sc__mem_set_self(NULL);
   sc__slot_release(t);
   pthread_mutex_unlock(&s->lock);
   pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -26,14 +26,36 @@
 
 enum { SC__RUNNING = 0, SC__PAUSED = 1, SC__STOPPED = 2 };
 
-/* One sample in a ring; followed in memory by `max_frames` raw frames. */
+/* One sample in a ring; followed in memory by `max_frames` raw frames.
+ * `kind` 0 is a CPU or blocked-time sample; SC__EV_* (alloc/preload_abi.h)
+ * a memory event from the sampling allocator, whose `pc` is the return
+ * address into the allocating code. */
 typedef struct sc__entry {
   uint64_t cpu_ns, sys_ns, blocked_ns, wall_ns, proc_cpu_ns;
   uintptr_t pc;
   uint32_t nframes;
   uint32_t flags; /* SC_CAPTURE_* */
+  uint32_t kind, domain;
+  pid_t tid;
+  uint64_t bytes, weight, t_ns;
+  uintptr_t addr, old_addr;
   sc_raw_frame_t frames[];
 } sc__entry;
+
+/* Raw frames of native sessions (no binding resolver): `code` is a program
+ * counter, `pos` says which kind. */
+#define SC__POS_PC INT64_MIN          /* an interrupted instruction */
+#define SC__POS_RETURN (INT64_MIN + 1) /* a return address (call site) */
+
+/* Bounded lock-free multi-producer queue of entries for memory events of
+ * threads that are not registered (one consumer: the drain). */
+typedef struct sc__mpsc {
+  unsigned char *buf;
+  _Atomic uint64_t *seq;
+  size_t cap;
+  _Atomic uint64_t head;
+  uint64_t tail;
+} sc__mpsc;
 
 /* Single-producer single-consumer ring of fixed-size entries. */
 typedef struct sc__ring {
@@ -88,7 +110,20 @@ typedef struct sc__cost {
   uint64_t samples;         /* CPU samples (the thread was on a CPU) */
   uint64_t blocked_samples; /* off-CPU samples from the ticker */
   uint64_t proc_cpu_ns, wall_ns;
+  /* memory, charged to the record of thread index 0 whatever the thread */
+  double m_python, m_native; /* bytes allocated (sampled estimates) */
+  double m_live, m_peak;     /* this line's allocations still held; max */
+  double m_copy;             /* bytes copied */
+  double m_avg_sum;          /* sum of m_live after each event */
+  uint64_t m_mallocs, m_frees, m_avg_n; /* sampled allocations, how many freed */
+  uint32_t m_series;         /* 1 + index of its footprint series, 0 none */
 } sc__cost;
+
+/* A bounded time series (decimated by halving when full). */
+typedef struct sc__series {
+  float *t, *v;
+  uint32_t n, cap, stride, skip;
+} sc__series;
 
 typedef struct sc__line_key {
   uint32_t file;
@@ -118,6 +153,18 @@ typedef struct sc__aggregate {
   uint64_t total_ns, unattributed_ns;
   uint64_t samples, unattributed; /* every sample, CPU and blocked */
   uint64_t cpu_samples;           /* of which CPU samples */
+  /* memory */
+  struct sc__live *live;          /* live sampled blocks, by address */
+  size_t live_n, live_cap;
+  struct sc__live *early_free;    /* frees seen before their allocation */
+  size_t early_n, early_cap;
+  sc__series *series;             /* per-line footprints; [0] is global */
+  size_t nseries, cap_series;
+  double mem_live, mem_live_python, mem_peak, mem_peak_python;
+  uint32_t mem_peak_file;
+  int32_t mem_peak_line;
+  double mem_python, mem_native, mem_copy;
+  uint64_t alloc_samples, free_samples, mem_unattributed;
 } sc__aggregate;
 
 struct sc_session {
@@ -162,6 +209,17 @@ struct sc_session {
   pthread_cond_t tick_cond;
   int tick_stop;
 
+  /* memory profiling (alloc/memory.c) */
+  int native;                 /* no binding resolver: frames are PCs */
+  struct sc__sym *sym;        /* native symbolizer, created on first use */
+  int mem_on;                 /* attached to the sampling allocator */
+  const char *mem_reason;     /* why memory is not profiled, or NULL */
+  const void *preload;        /* the preload's sc__preload_api */
+  sc__mpsc orphans;
+  sc_alloc_hook_fn hook;
+  void *hook_user;
+  int leak_detector;
+
   pthread_mutex_t meta_lock;
   struct sc__value *meta; /* object: key -> string or array of strings */
   uint64_t start_ns, stop_ns;
@@ -178,6 +236,34 @@ void sc__drain(sc_session_t *s);
 void sc__agg_add(sc_session_t *s, sc_thread_t *t, const sc__entry *e);
 int sc__agg_thread(sc__aggregate *a, pid_t tid, const char *name, uint32_t *index);
 int sc__is_native(const sc_session_t *s, uintptr_t pc, uint32_t flags);
+
+/* alloc/memory.c */
+int sc__mem_start(sc_session_t *s);
+void sc__mem_stop(sc_session_t *s);
+void sc__mem_free(sc_session_t *s);
+/* Append the orphan queue's entries to the drain's batch. */
+size_t sc__mem_take_orphans(sc_session_t *s, size_t n);
+/* Fold one memory event (caller holds agg_lock; frames resolved). */
+void sc__mem_add(sc_session_t *s, const sc__entry *e);
+/* Fold the memory events of a batch in time order; then the hook. */
+void sc__mem_fold_batch(sc_session_t *s, size_t n);
+int sc__agg_mem_series(sc__aggregate *a, uint32_t *idx);
+void sc__series_add(sc__series *sr, double t, double v);
+/* Resolve native raw frames (pos SC__POS_*) with the symbolizer. */
+void sc__mem_resolve_native(sc_session_t *s, const sc_raw_frame_t *f, size_t n, sc_frame_info_t *out);
+int sc__mpsc_pop(sc__mpsc *q, void *dst, size_t entry_size);
+int sc__capture_native(const sc_session_t *s, sc__entry *e);
+void sc__mem_agg_free(sc__aggregate *a);
+/* The drain's batch: entries, each followed by its thread (NULL: orphan). */
+#define SC__BATCH_STRIDE(s) ((s)->entry_size + sizeof(sc_thread_t *))
+#define SC__BATCH_ENTRY(s, i) ((sc__entry *)((s)->batch + (i) * SC__BATCH_STRIDE(s)))
+#define SC__BATCH_THREAD(s, i) (*(sc_thread_t **)((s)->batch + (i) * SC__BATCH_STRIDE(s) + (s)->entry_size))
+/* Set the calling thread's registration (NULL: none). */
+void sc__mem_set_self(sc_thread_t *t);
+/* The preload's API when it is in the process, else NULL. */
+const void *sc__preload_find(void);
+/* Keep the calling thread (one of ours) out of the allocation sampler. */
+void sc__mem_exclude_self(sc_session_t *s);
 
 /* session.c: a forked child may start a session of its own */
 void sc__session_atfork_child(void);

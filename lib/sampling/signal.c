@@ -138,6 +138,7 @@ void sc__signal_restore(sc_session_t *s) {
 }
 
 int sc__capture(sc_session_t *s, sc_thread_t *t, sc__entry *e) {
+  if (s->native) return sc__capture_native(s, e);
   size_t n = 0;
   uint32_t flags = 0;
   void *ctx = atomic_load(&t->ctx);
@@ -171,6 +172,7 @@ SC_API int sc_sample(sc_thread_t *t, const sc_sample_info_t *info) {
   if (!e) {
     atomic_fetch_add_explicit(&t->dropped, 1, memory_order_relaxed);
   } else {
+    e->kind = 0; /* the slot may have held a memory event */
     e->cpu_ns = info->cpu_ns;
     e->sys_ns = info->sys_ns < info->cpu_ns ? info->sys_ns : info->cpu_ns; /* part of cpu_ns */
     e->blocked_ns = info->blocked_ns;

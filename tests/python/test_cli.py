@@ -198,13 +198,28 @@ def test_environment_value_is_used(run_scalene):
     assert profile.get("cpu_sampling_rate", 0.005) == pytest.approx(0.005)
 
 
-@pytest.mark.parametrize("flag", ["--memory", "--gpu"])
-def test_memory_and_gpu_warn_and_profile_cpu(run_scalene, flag):
-    proc, profile = run_scalene([flag, program("exits.py")])
+def test_gpu_warns_and_profiles_without_it(run_scalene):
+    proc, profile = run_scalene(["--gpu", program("exits.py")])
     assert proc.returncode == 0, explain(proc)
     warnings = [l for l in proc.stderr.splitlines() if l.startswith("scalene: warning:")]
-    assert len(warnings) == 1 and flag in warnings[0] and "not available" in warnings[0]
-    assert profile is not None and profile["memory"] is False and profile["gpu"] is False
+    assert len(warnings) == 1 and "--gpu" in warnings[0] and "not available" in warnings[0]
+    assert profile is not None and profile["gpu"] is False
+
+
+@pytest.mark.parametrize("flags", [[], ["--memory"]])
+def test_memory_is_profiled_by_default_and_with_memory(run_scalene, flags):
+    proc, profile = run_scalene([*flags, program("exits.py")])
+    assert proc.returncode == 0, explain(proc)
+    assert not [l for l in proc.stderr.splitlines() if "warning" in l], explain(proc)
+    assert profile is not None and profile["memory"] is True, explain(proc, profile)
+    assert profile["memory_reason"] == ""
+
+
+def test_cpu_only_profiles_no_memory_and_says_why(run_scalene):
+    proc, profile = run_scalene(["--cpu-only", program("exits.py")])
+    assert proc.returncode == 0, explain(proc)
+    assert profile["memory"] is False and "--cpu-only" in profile["memory_reason"]
+    assert profile["alloc_samples"] == 0
 
 
 def test_cpu_and_cpu_only_accepted(run_scalene):
@@ -259,7 +274,7 @@ def test_run_help_advanced_lists_advanced_options():
                 "--profile-system-libraries", "--program-path", "--cpu-percent-threshold",
                 "--on", "--off", "--memory", "--gpu"):
         assert opt in proc.stdout, opt
-    assert "not available in this build" in proc.stdout  # --memory / --gpu
+    assert "not available in this build" in " ".join(proc.stdout.split())  # --gpu
 
 
 def test_view_help():

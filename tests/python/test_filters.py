@@ -11,7 +11,9 @@ from helpers import (PROGRAMS, explain, scalene_notes, file_entry, file_names, l
 
 
 def test_threshold_drops_small_lines_and_files(run_scalene):
-    proc, profile = run_scalene(["--cpu-percent-threshold", "50", "--reduced-profile",
+    # CPU thresholds alone: with memory on, lines with many sampled
+    # allocations are kept by --malloc-threshold too (tested in test_memory).
+    proc, profile = run_scalene(["--cpu-only", "--cpu-percent-threshold", "50", "--reduced-profile",
                                  program("thresh_main.py")])
     assert proc.returncode == 0, explain(proc)
     t = truth(proc)

@@ -20,7 +20,7 @@ from helpers import (PROGRAMS, explain, one_line_error, program, run_cli, scalen
 def real_profile(tmp_path_factory):
     """A profile of split_3_1.py, made once for this module's tests."""
     out = tmp_path_factory.mktemp("view") / "profile.json"
-    proc = run_cli(["run", "-o", str(out), program("split_3_1.py")])
+    proc = run_cli(["run", "--cpu-only", "-o", str(out), program("split_3_1.py")])
     assert proc.returncode == 0 and out.exists(), explain(proc)
     return out
 

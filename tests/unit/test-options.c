@@ -36,7 +36,7 @@ static const expect expected[] = {
     ES(SC_OPT_PROGRAM_PATH, "program-path", ""),
     ED(SC_OPT_CPU_PERCENT_THRESHOLD, "cpu-percent-threshold", 1.0),
     ED(SC_OPT_CPU_SAMPLING_RATE, "cpu-sampling-rate", 0.01),
-    EI(SC_OPT_ALLOCATION_SAMPLING_WINDOW, "allocation-sampling-window", 10485767),
+    EI(SC_OPT_ALLOCATION_SAMPLING_WINDOW, "allocation-sampling-window", 1048576),
     EI(SC_OPT_MALLOC_THRESHOLD, "malloc-threshold", 100),
     EB(SC_OPT_USE_VIRTUAL_TIME, "use-virtual-time", false),
     EB(SC_OPT_MEMORY_LEAK_DETECTOR, "memory-leak-detector", false),

@@ -24,9 +24,76 @@ DEFAULT_OUTFILE = "scalene-profile.json"
 
 # Options this build accepts but cannot honour yet.
 _UNAVAILABLE = {
-    "memory": "memory profiling",
     "gpu": "GPU profiling",
 }
+
+# Memory profiling needs the sampling allocator preloaded: `scalene run`
+# re-executes itself once with it in LD_PRELOAD.  The marker keeps it from
+# trying twice; the program's own LD_PRELOAD is restored for its children.
+_PRELOAD_NAME = "libscalenecore_preload.so"
+_REEXEC_MARK = "SCALENE_PRELOAD_REEXEC"
+_ORIG_PRELOAD = "SCALENE_ORIG_LD_PRELOAD"
+
+
+def preload_path() -> str:
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), _PRELOAD_NAME)
+
+
+def _preload_loaded() -> bool:
+    try:
+        import ctypes
+        return hasattr(ctypes.CDLL(None), "scalenecore_preload_api")
+    except (OSError, AttributeError, ImportError):
+        return False
+
+
+def _restore_child_env() -> None:
+    """After the re-exec: children get the user's own LD_PRELOAD back."""
+    if os.environ.pop(_REEXEC_MARK, None) is None:
+        return
+    orig = os.environ.pop(_ORIG_PRELOAD, None)
+    if orig:
+        os.environ["LD_PRELOAD"] = orig
+    else:
+        os.environ.pop("LD_PRELOAD", None)
+
+
+def _reexec_with_preload(run_argv: Sequence[str]) -> Optional[str]:
+    """Replace this process by itself with the allocator preloaded.  Returns
+    only on failure, with the reason."""
+    lib = preload_path()
+    if not os.path.exists(lib):
+        return f"the sampling allocator {lib} is missing (rebuild with 'make python')"
+    if os.environ.get(_REEXEC_MARK):
+        return "the sampling allocator did not load (is LD_PRELOAD ignored here?)"
+    env = dict(os.environ)
+    old = env.get("LD_PRELOAD", "")
+    env[_ORIG_PRELOAD] = old
+    env[_REEXEC_MARK] = "1"
+    env["LD_PRELOAD"] = lib + (":" + old if old else "")
+    argv = [sys.executable, "-m", "scalene", "run", *run_argv]
+    _flush_all()
+    try:
+        os.execve(sys.executable, argv, env)
+    except OSError as e:
+        return f"could not re-execute with the sampling allocator: {e.strerror}"
+    return None  # not reached
+
+
+def _flush_all() -> None:
+    for f in (sys.stdout, sys.stderr):
+        try:
+            f.flush()
+        except Exception:
+            pass
+
+
+def _is_elf(path: str) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == b"\x7fELF"
+    except OSError:
+        return False
 
 _BOOL_WORDS = {
     "1": True, "true": True, "yes": True, "on": True,
@@ -176,8 +243,11 @@ Everything after the program's name goes to the program untouched; a '---'
 right after the name is dropped, so options meant for the program can never
 be taken for Scalene's.  Options are also read from SCALENE_<NAME>
 environment variables (e.g. SCALENE_CPU_SAMPLING_RATE=0.005); the command
-line wins.  This build profiles CPU time only: --memory and --gpu print a
-warning and the run goes on CPU-only."""
+line wins.  Memory is profiled unless --cpu-only: the program runs with the
+sampling allocator preloaded (scalene re-executes itself once to do so).
+A program that is not Python (an ELF executable) is profiled natively:
+CPU and memory by function and source line.  --gpu prints a warning and
+the run goes on without it."""
 
 RUN_USAGE = (
     f"{PROG} run [options] prog.py [--- args ...]\n"
@@ -208,12 +278,55 @@ it works offline from file://."""
 
 
 # --------------------------------------------------------------------------
+# scalene run of a program that is not Python
+# --------------------------------------------------------------------------
+
+
+def _run_native(program: str, args: Sequence[str], values: Dict[str, Any],
+                table: Dict[str, Any]) -> int:
+    """Run an ELF executable with the allocator preloaded and its built-in
+    native session on; the program's exit status is ours."""
+    import signal
+    import subprocess
+
+    lib = preload_path()
+    if not os.path.exists(lib):
+        _fail(f"the sampling allocator {lib} is missing (rebuild with 'make python')")
+    outfile = os.path.abspath(str(values.get("outfile") or DEFAULT_OUTFILE))
+    env = dict(os.environ)
+    for name, value in values.items():
+        if name in table and name != "outfile" and value is not None:
+            key = "SCALENE_" + name.upper().replace("-", "_")
+            env[key] = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    env["SCALENE_NATIVE_OUTFILE"] = outfile
+    old = env.get("LD_PRELOAD", "")
+    env["LD_PRELOAD"] = lib + (":" + old if old else "")
+    path = program if os.sep in program else os.path.join(".", program)
+    try:
+        proc = subprocess.Popen([path, *args], env=env)
+    except OSError as e:
+        _fail(f"cannot run '{program}': {e.strerror}")
+    while True:
+        try:
+            status = proc.wait()
+            break
+        except KeyboardInterrupt:
+            continue  # the program got the SIGINT too; wait for it
+    if status < 0:
+        signal.signal(-status, signal.SIG_DFL)
+        os.kill(os.getpid(), -status)
+    if os.path.exists(outfile):
+        print(f"{PROG}: profile written to {outfile}", file=sys.stderr)
+    return status
+
+
+# --------------------------------------------------------------------------
 # scalene run: parser
 # --------------------------------------------------------------------------
 
 _SPECIAL_HELP = {
     "outfile": "output file (default: %s)" % DEFAULT_OUTFILE,
-    "cpu-only": "only profile CPU time (the default, and the only mode of this build)",
+    "cpu-only": "only profile CPU time (no memory profiling, no preloaded allocator)",
 }
 
 
@@ -408,6 +521,20 @@ def cmd_run(argv: Sequence[str]) -> int:
     values = _config_values(core, ns._config) if ns._config is not None else {}
     values.update(_env_values(rp.table, given))
     values.update(given)
+
+    memory_wanted = bool(values.get("memory")) or not (values.get("cpu-only") or ns._cpu)
+    if ns._cpu:
+        values["cpu-only"] = True
+    if script is not None and _is_elf(script):
+        return _run_native(script, prog_args, values, rp.table)
+    if memory_wanted and not _preload_loaded():
+        why = _reexec_with_preload(argv)
+        _restore_child_env()
+        _warn(f"memory profiling is not available: {why}; profiling CPU only")
+        values["cpu-only"] = True
+        values["memory"] = False
+    else:
+        _restore_child_env()
 
     for name, what in _UNAVAILABLE.items():
         if values.get(name):

@@ -155,7 +155,7 @@ size_t scpy_code_bytes(void *code) {
 
 #endif
 
-#define NWANT 3
+#define NWANT 5
 typedef struct range_ctx {
   uintptr_t want[NWANT];
   void (*add)(void *, uintptr_t, uintptr_t);
@@ -189,10 +189,14 @@ void scpy_runtime_ranges(void (*add)(void *arg, uintptr_t lo, uintptr_t hi), voi
   /* The interpreter (libpython or the python executable); libc, whose
    * memcpy/realloc the interpreter uses for its own work; and the dynamic
    * loader, whose __tls_get_addr a shared libpython (3.12+) calls to reach
-   * its thread state on every few instructions. */
+   * its thread state on every few instructions.  With memory profiling,
+   * the sampling allocator and mimalloc behind it serve the interpreter's
+   * own allocations: time there is the interpreter's too. */
   rc.want[0] = (uintptr_t)(void *)&PyEval_EvalCode;
   rc.want[1] = (uintptr_t)(void *)&getpid;
   rc.want[2] = (uintptr_t)dlsym(RTLD_DEFAULT, "__tls_get_addr");
+  rc.want[3] = (uintptr_t)dlsym(RTLD_DEFAULT, "scalenecore_preload_api");
+  rc.want[4] = (uintptr_t)dlsym(RTLD_DEFAULT, "mi_malloc");
   rc.add = add;
   rc.arg = arg;
   dl_iterate_phdr(on_object, &rc);

@@ -1,0 +1,55 @@
+/* autostart.c - profiling a program that is not Python: when the preload
+ * finds SCALENE_NATIVE_OUTFILE in the environment it starts a native
+ * session (CPU samples of the main thread and sampled allocations of every
+ * thread, symbolized with DWARF) before main() and writes the profile when
+ * the program exits.  Options come from SCALENE_* variables as for any
+ * session.  The variable is removed at once, so the program's own children
+ * are not profiled into the same file. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scalenecore.h"
+
+static sc_session_t *g_session;
+static sc_thread_t *g_main;
+static char *g_outfile;
+static int g_marker; /* the main thread's registration context */
+
+static void finish(void) {
+  if (!g_session) return;
+  sc_session_t *s = g_session;
+  g_session = NULL;
+  if (sc_session_stop(s) == 0) {
+    int rc = sc_export(s, sc_format_from_path(g_outfile), g_outfile);
+    if (rc < 0)
+      fprintf(stderr, "scalene: could not write %s: %s\n", g_outfile, sc_strerror(rc));
+  }
+  /* The session is not freed: other threads may still run until exit. */
+}
+
+__attribute__((constructor(102))) static void autostart(void) {
+  const char *out = getenv("SCALENE_NATIVE_OUTFILE");
+  if (!out || !*out) return;
+  g_outfile = strdup(out);
+  unsetenv("SCALENE_NATIVE_OUTFILE");
+  if (!g_outfile) return;
+  sc_options_t *opts = NULL;
+  const char *bad = NULL;
+  int rc = sc_options_create(&opts);
+  if (rc == 0) rc = sc_options_load_env(opts, &bad);
+  if (rc < 0) {
+    fprintf(stderr, "scalene: %s%s%s\n", sc_strerror(rc), bad ? ": " : "", bad ? bad : "");
+    sc_options_destroy(opts);
+    return;
+  }
+  rc = sc_session_start(&g_session, opts, NULL);
+  sc_options_destroy(opts);
+  if (rc < 0) {
+    fprintf(stderr, "scalene: could not start profiling: %s\n", sc_strerror(rc));
+    g_session = NULL;
+    return;
+  }
+  if (sc_thread_register(g_session, &g_marker, SC_THREAD_MAIN, "main", &g_main) < 0) g_main = NULL;
+  atexit(finish);
+}

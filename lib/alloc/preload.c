@@ -1,0 +1,625 @@
+/* preload.c - the sampling allocator (libscalenecore_preload.so).
+ *
+ * Loaded with LD_PRELOAD, it defines malloc and its relatives, serves them
+ * from mimalloc (Debian's libmimalloc.so.2, through the mi_* API only) and
+ * samples allocations by bytes: each thread counts down a distance drawn
+ * from an exponential distribution (mean = the sampling window), so the
+ * unsampled fast path is one subtraction and one branch, and no allocation
+ * pattern can alias with the sampler.
+ *
+ * Who frees what.  Every pointer goes back to the allocator that made it:
+ *  - a sampled block carries a 16-byte header in front of it whose tag is
+ *    the block's address xor a per-process secret (from AT_RANDOM); free()
+ *    recognises it by reading the 8 bytes before the pointer, which always
+ *    lie in mapped memory (the previous block or the page's metadata);
+ *  - any other pointer mimalloc owns (mi_is_in_heap_region) goes to
+ *    mi_free;
+ *  - anything else (memory from glibc's malloc: made before the preload's
+ *    symbols were bound, by code bound with RTLD_DEEPBIND, or by the core
+ *    itself, which allocates with __libc_malloc) goes to __libc_free.
+ * CPython's allocator domains are wrapped the same way with a second
+ * secret, so the two layers never mistake each other's headers.
+ *
+ * A sample is reported to the attached sink (the core) on the allocating
+ * thread.  A thread-local `busy` flag keeps the sampler from re-entering
+ * itself (the sink, a signal handler that allocates, mimalloc's own calls
+ * to memcpy); no lock is ever taken here, so fork and signal handlers are
+ * safe wherever mimalloc itself is. */
+#define _GNU_SOURCE 1
+#include <dlfcn.h>
+#include <errno.h>
+#include <math.h>
+#include <mimalloc.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "scalenecore.h"
+#include "preload_abi.h"
+
+#define PL_API __attribute__((visibility("default")))
+#define PL_LIKELY(x) __builtin_expect(!!(x), 1)
+#define PL_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define PL_CALLER() ((uintptr_t)__builtin_return_address(0))
+
+extern void *__libc_malloc(size_t n);
+extern void __libc_free(void *p);
+extern void *__libc_realloc(void *p, size_t n);
+
+/* ---- per-thread state: initial-exec TLS, zero-initialised ---------------- */
+
+typedef struct pl_tls {
+  int64_t left;      /* bytes until the next allocation sample */
+  int64_t copy_left; /* bytes until the next copy sample */
+  uint64_t rng;
+  int busy;     /* inside the slow path: nothing is sampled */
+  int domain;   /* SC__DOM_PYTHON while a CPython domain wrapper runs */
+  int excluded; /* one of the core's own threads */
+  int in_alloc; /* copies made by the allocator itself are not the program's */
+} pl_tls;
+
+static __thread pl_tls tls __attribute__((tls_model("initial-exec")));
+
+/* ---- process-wide state --------------------------------------------------- */
+
+#define PL_DEFAULT_WINDOW (1u << 20)
+static _Atomic uint64_t g_window = PL_DEFAULT_WINDOW;
+static _Atomic uint64_t g_copy_window = PL_DEFAULT_WINDOW;
+static _Atomic(sc__alloc_sink_fn) g_sink;
+static atomic_int g_in_sink;
+/* Replaced from AT_RANDOM in the constructor, before any block is tagged:
+ * tags are only written while a sink is attached, which is later. */
+static uint64_t g_secret = 0x9e3779b97f4a7c15ull;
+static uint64_t g_secret_py = 0xc2b2ae3d27d4eb4full;
+
+static void *boot_memmove(void *d, const void *s, size_t n);
+typedef void *(*pl_copy_fn)(void *, const void *, size_t);
+static pl_copy_fn g_memcpy = boot_memmove;
+static pl_copy_fn g_memmove = boot_memmove;
+static size_t (*g_libc_usable)(void *);
+
+/* Until the constructor has found glibc's memcpy: a plain loop, written
+ * with volatile so the compiler cannot turn it back into a memcpy call. */
+static void *boot_memmove(void *d, const void *s, size_t n) {
+  volatile unsigned char *dd = d;
+  const volatile unsigned char *ss = s;
+  if ((uintptr_t)dd <= (uintptr_t)ss) {
+    for (size_t i = 0; i < n; i++) dd[i] = ss[i];
+  } else {
+    for (size_t i = n; i-- > 0;) dd[i] = ss[i];
+  }
+  return d;
+}
+
+/* ---- the sampler ----------------------------------------------------------- */
+
+static uint64_t next_random(void) {
+  uint64_t x = tls.rng;
+  if (PL_UNLIKELY(x == 0)) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    x = ((uint64_t)(uintptr_t)&tls * 0x9e3779b97f4a7c15ull) ^ (uint64_t)ts.tv_nsec ^
+        ((uint64_t)getpid() << 32);
+    if (x == 0) x = 1;
+  }
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  tls.rng = x;
+  return x * 0x2545f4914f6cdd1dull;
+}
+
+/* An exponentially distributed distance with the given mean, >= 1. */
+static int64_t draw(uint64_t mean) {
+  double u = (double)(next_random() >> 11) * 0x1.0p-53; /* [0, 1) */
+  double d = -log1p(-u) * (double)mean;
+  if (d > 4e18) d = 4e18;
+  return (int64_t)d + 1;
+}
+
+/* Bytes a sampled block of `n` bytes stands for: n / P(sampled), where a
+ * block is sampled when one of the Poisson points with mean spacing
+ * `window` falls in it.  About `window` for small blocks, `n` for large. */
+static uint64_t weight_of(uint64_t n, uint64_t window) {
+  double x = (double)n / (double)window;
+  if (x > 40) return n;
+  if (x <= 0) return window;
+  return (uint64_t)((double)n / -expm1(-x));
+}
+
+/* The countdown crossed zero: draw the next distance, and say whether
+ * this event is to be recorded. */
+static int take_sample(void) {
+  tls.left = draw(atomic_load_explicit(&g_window, memory_order_relaxed));
+  if (tls.busy || tls.excluded) return 0;
+  return atomic_load_explicit(&g_sink, memory_order_relaxed) != NULL;
+}
+
+static int take_copy_sample(void) {
+  tls.copy_left = draw(atomic_load_explicit(&g_copy_window, memory_order_relaxed));
+  if (tls.busy || tls.excluded) return 0;
+  return atomic_load_explicit(&g_sink, memory_order_relaxed) != NULL;
+}
+
+static void emit(int kind, int domain, void *addr, void *old, uint64_t bytes, uint64_t weight,
+                 uintptr_t caller) {
+  if (tls.busy || tls.excluded) return;
+  tls.busy = 1;
+  atomic_fetch_add(&g_in_sink, 1);
+  sc__alloc_sink_fn f = atomic_load(&g_sink);
+  if (f) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    sc__alloc_ev ev;
+    ev.kind = kind;
+    ev.domain = domain;
+    ev.addr = (uintptr_t)addr;
+    ev.old_addr = (uintptr_t)old;
+    ev.bytes = bytes;
+    ev.weight = weight;
+    ev.caller = caller;
+    ev.t_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    f(&ev);
+  }
+  atomic_fetch_sub(&g_in_sink, 1);
+  tls.busy = 0;
+}
+
+/* ---- sampled-block headers -------------------------------------------------- */
+
+typedef struct pl_hdr {
+  uint64_t tag;
+  uint64_t weight; /* 0: tagged, but its bytes were not sampled */
+} pl_hdr;
+
+#define PL_HDR sizeof(pl_hdr)
+_Static_assert(sizeof(pl_hdr) == 16, "the header keeps 16-byte alignment");
+
+static inline pl_hdr *hdr_of(void *p) { return (pl_hdr *)p - 1; }
+static inline int is_tagged(void *p, uint64_t secret) {
+  return hdr_of(p)->tag == (secret ^ (uintptr_t)p);
+}
+static inline void *tag_block(void *base, uint64_t secret, uint64_t weight) {
+  pl_hdr *h = base;
+  void *p = h + 1;
+  h->tag = secret ^ (uintptr_t)p;
+  h->weight = weight;
+  return p;
+}
+
+/* ---- malloc and relatives ----------------------------------------------------- */
+
+static inline int count(size_t n) {
+  tls.left -= (int64_t)n;
+  return PL_UNLIKELY(tls.left < 0);
+}
+
+static void plain_free(void *p) {
+  if (PL_LIKELY(mi_is_in_heap_region(p))) mi_free(p);
+  else __libc_free(p);
+}
+
+static void *alloc_slow(size_t n, size_t align, int zero, uintptr_t caller) {
+  int sampled = take_sample();
+  if (!sampled) {
+    if (align > 16) return zero ? mi_zalloc_aligned(n, align) : mi_malloc_aligned(n, align);
+    return zero ? mi_zalloc(n) : mi_malloc(n);
+  }
+  if (n > PTRDIFF_MAX - 4096) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  void *base;
+  if (align > 16) {
+    base = zero ? mi_zalloc_aligned_at(n + PL_HDR, align, PL_HDR)
+                : mi_malloc_aligned_at(n + PL_HDR, align, PL_HDR);
+  } else {
+    base = zero ? mi_zalloc(n + PL_HDR) : mi_malloc(n + PL_HDR);
+  }
+  if (!base) return NULL;
+  uint64_t w = weight_of(n, atomic_load_explicit(&g_window, memory_order_relaxed));
+  void *p = tag_block(base, g_secret, w);
+  emit(SC__EV_MALLOC, tls.domain, p, NULL, n, w, caller);
+  return p;
+}
+
+PL_API void *malloc(size_t n) {
+  if (PL_LIKELY(!count(n))) return mi_malloc(n);
+  return alloc_slow(n, 0, 0, PL_CALLER());
+}
+
+PL_API void *calloc(size_t c, size_t s) {
+  size_t n;
+  if (__builtin_mul_overflow(c, s, &n)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  if (PL_LIKELY(!count(n))) return mi_zalloc(n);
+  return alloc_slow(n, 0, 1, PL_CALLER());
+}
+
+static void free_tagged(void *p) {
+  pl_hdr *h = hdr_of(p);
+  uint64_t w = h->weight;
+  h->tag = 0;
+  if (w) emit(SC__EV_FREE, tls.domain, p, NULL, 0, w, 0);
+  mi_free(h);
+}
+
+PL_API void free(void *p) {
+  if (!p) return;
+  if (PL_UNLIKELY(is_tagged(p, g_secret))) {
+    free_tagged(p);
+    return;
+  }
+  plain_free(p);
+}
+
+PL_API void cfree(void *p) { free(p); }
+
+static size_t usable(void *p) {
+  if (is_tagged(p, g_secret)) return mi_usable_size(hdr_of(p)) - PL_HDR;
+  if (mi_is_in_heap_region(p)) return mi_usable_size(p);
+  return g_libc_usable ? g_libc_usable(p) : 0;
+}
+
+PL_API size_t malloc_usable_size(void *p) { return p ? usable(p) : 0; }
+
+/* A block from glibc's malloc stays glibc's. */
+static void *realloc_foreign(void *p, size_t n) { return __libc_realloc(p, n); }
+
+static void *realloc_tagged(void *p, size_t n, uintptr_t caller) {
+  pl_hdr *h = hdr_of(p);
+  size_t old = mi_usable_size(h) - PL_HDR;
+  uint64_t w_old = h->weight, w_add = 0;
+  if (n > old && count(n - old) && take_sample())
+    w_add = weight_of(n - old, atomic_load_explicit(&g_window, memory_order_relaxed));
+  if (n > PTRDIFF_MAX - 4096) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  uint64_t tag = h->tag;
+  h->tag = 0;
+  tls.in_alloc++;
+  pl_hdr *nh = mi_realloc(h, n + PL_HDR);
+  tls.in_alloc--;
+  if (!nh) {
+    h->tag = tag;
+    return NULL;
+  }
+  void *q = tag_block(nh, g_secret, w_old + w_add);
+  if (q != p || w_add) emit(SC__EV_REALLOC, tls.domain, q, p, n > old ? n - old : 0, w_add, caller);
+  return q;
+}
+
+static void *realloc_quiet(void *p, size_t n) {
+  tls.in_alloc++;
+  void *q = mi_realloc(p, n);
+  tls.in_alloc--;
+  return q;
+}
+
+static void *realloc_impl(void *p, size_t n, uintptr_t caller) {
+  if (!p) return count(n) ? alloc_slow(n, 0, 0, caller) : mi_malloc(n);
+  if (n == 0) { /* glibc's semantics: free and return NULL */
+    free(p);
+    return NULL;
+  }
+  if (PL_UNLIKELY(is_tagged(p, g_secret))) return realloc_tagged(p, n, caller);
+  if (PL_UNLIKELY(!mi_is_in_heap_region(p))) return realloc_foreign(p, n);
+  size_t old = mi_usable_size(p);
+  if (PL_LIKELY(n <= old || !count(n - old)) || !take_sample()) return realloc_quiet(p, n);
+  /* The growth is sampled: the block needs a header, so it moves. */
+  void *q = realloc_quiet(p, n);
+  if (!q) return NULL;
+  void *base = mi_malloc(n + PL_HDR);
+  if (!base) return q; /* still a valid block, just not sampled */
+  uint64_t w = weight_of(n - old, atomic_load_explicit(&g_window, memory_order_relaxed));
+  void *r = tag_block(base, g_secret, w);
+  g_memcpy(r, q, n);
+  mi_free(q);
+  emit(SC__EV_MALLOC, tls.domain, r, NULL, n - old, w, caller);
+  return r;
+}
+
+PL_API void *realloc(void *p, size_t n) { return realloc_impl(p, n, PL_CALLER()); }
+
+PL_API void *reallocarray(void *p, size_t c, size_t s) {
+  size_t n;
+  if (__builtin_mul_overflow(c, s, &n)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  return realloc_impl(p, n, PL_CALLER());
+}
+
+static void *aligned_impl(size_t align, size_t n, uintptr_t caller) {
+  if (PL_LIKELY(!count(n))) return mi_malloc_aligned(n, align);
+  return alloc_slow(n, align, 0, caller);
+}
+
+static int valid_align(size_t a) { return a && (a & (a - 1)) == 0; }
+
+PL_API int posix_memalign(void **out, size_t align, size_t n) {
+  if (!valid_align(align) || align % sizeof(void *) != 0) return EINVAL;
+  int saved = errno;
+  void *p = aligned_impl(align, n, PL_CALLER());
+  if (!p) return ENOMEM;
+  errno = saved;
+  *out = p;
+  return 0;
+}
+
+PL_API void *aligned_alloc(size_t align, size_t n) {
+  if (!valid_align(align)) {
+    errno = EINVAL;
+    return NULL;
+  }
+  return aligned_impl(align, n, PL_CALLER());
+}
+
+/* glibc's memalign rounds the alignment up to a power of two. */
+static size_t round_align(size_t a) {
+  size_t r = 16;
+  while (r < a && r < ((size_t)1 << 62)) r <<= 1;
+  return r;
+}
+
+PL_API void *memalign(size_t align, size_t n) {
+  return aligned_impl(round_align(align), n, PL_CALLER());
+}
+
+PL_API void *valloc(size_t n) {
+  return aligned_impl((size_t)sysconf(_SC_PAGESIZE), n, PL_CALLER());
+}
+
+PL_API void *pvalloc(size_t n) {
+  size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  if (n > SIZE_MAX - page) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  size_t r = (n + page - 1) & ~(page - 1);
+  return aligned_impl(page, r ? r : page, PL_CALLER());
+}
+
+/* ---- copy volume ----------------------------------------------------------------- */
+
+static void copy_slow(size_t n, uintptr_t caller) {
+  if (!take_copy_sample() || tls.in_alloc) return;
+  emit(SC__EV_COPY, tls.domain, NULL, NULL, n,
+       weight_of(n, atomic_load_explicit(&g_copy_window, memory_order_relaxed)), caller);
+}
+
+PL_API void *memcpy(void *restrict d, const void *restrict s, size_t n) {
+  tls.copy_left -= (int64_t)n;
+  if (PL_UNLIKELY(tls.copy_left < 0)) copy_slow(n, PL_CALLER());
+  return g_memcpy(d, s, n);
+}
+
+PL_API void *memmove(void *d, const void *s, size_t n) {
+  tls.copy_left -= (int64_t)n;
+  if (PL_UNLIKELY(tls.copy_left < 0)) copy_slow(n, PL_CALLER());
+  return g_memmove(d, s, n);
+}
+
+/* ---- CPython's allocator domains ---------------------------------------------------- */
+
+/* PyMemAllocatorEx, whose layout is the same in CPython 3.10-3.13. */
+typedef struct pl_pymem {
+  void *ctx;
+  void *(*malloc)(void *ctx, size_t n);
+  void *(*calloc)(void *ctx, size_t c, size_t s);
+  void *(*realloc)(void *ctx, void *p, size_t n);
+  void (*free)(void *ctx, void *p);
+} pl_pymem;
+
+enum { PL_RAW = 0, PL_MEM = 1, PL_OBJ = 2 }; /* PyMemAllocatorDomain */
+#define PL_PY_SMALL 512 /* pymalloc serves requests up to this size itself */
+static pl_pymem g_py[3];
+static int g_py_installed;
+
+/* Small requests of the MEM and OBJ domains are sampled here, because
+ * pymalloc serves them from its own arenas; larger ones and the RAW domain
+ * reach malloc, which samples them as Python's (tls.domain).  While the
+ * wrapper calls pymalloc the countdown is parked so that a nested malloc
+ * does not count the same bytes twice. */
+#define PL_PARKED (INT64_MAX / 2)
+
+static void *py_small_alloc(pl_pymem *o, size_t n, int zero, size_t c, size_t s, uintptr_t caller) {
+  int64_t left = tls.left - (int64_t)n;
+  void *p;
+  if (PL_LIKELY(left >= 0)) {
+    tls.left = PL_PARKED;
+    p = zero ? o->calloc(o->ctx, c, s) : o->malloc(o->ctx, n);
+    tls.left = left;
+    return p;
+  }
+  int sampled = take_sample();
+  left = tls.left;
+  tls.left = PL_PARKED;
+  if (!sampled) {
+    p = zero ? o->calloc(o->ctx, c, s) : o->malloc(o->ctx, n);
+    tls.left = left;
+    return p;
+  }
+  void *base = zero ? o->calloc(o->ctx, 1, n + PL_HDR) : o->malloc(o->ctx, n + PL_HDR);
+  tls.left = left;
+  if (!base) return NULL;
+  uint64_t w = weight_of(n, atomic_load_explicit(&g_window, memory_order_relaxed));
+  p = tag_block(base, g_secret_py, w);
+  emit(SC__EV_MALLOC, SC__DOM_PYTHON, p, NULL, n, w, caller);
+  return p;
+}
+
+static void *py_malloc(void *ctx, size_t n) {
+  pl_pymem *o = ctx;
+  int saved = tls.domain;
+  tls.domain = SC__DOM_PYTHON;
+  void *p = (o == &g_py[PL_RAW] || n > PL_PY_SMALL) ? o->malloc(o->ctx, n)
+                                                      : py_small_alloc(o, n, 0, 0, 0, PL_CALLER());
+  tls.domain = saved;
+  return p;
+}
+
+static void *py_calloc(void *ctx, size_t c, size_t s) {
+  pl_pymem *o = ctx;
+  size_t n;
+  if (__builtin_mul_overflow(c, s, &n)) return NULL;
+  int saved = tls.domain;
+  tls.domain = SC__DOM_PYTHON;
+  void *p = (o == &g_py[PL_RAW] || n > PL_PY_SMALL) ? o->calloc(o->ctx, c, s)
+                                                      : py_small_alloc(o, n, 1, c, s, PL_CALLER());
+  tls.domain = saved;
+  return p;
+}
+
+static void py_free(void *ctx, void *p) {
+  pl_pymem *o = ctx;
+  if (!p) return;
+  int saved = tls.domain;
+  tls.domain = SC__DOM_PYTHON;
+  if (PL_UNLIKELY(is_tagged(p, g_secret_py))) {
+    pl_hdr *h = hdr_of(p);
+    uint64_t w = h->weight;
+    h->tag = 0;
+    if (w) emit(SC__EV_FREE, SC__DOM_PYTHON, p, NULL, 0, w, 0);
+    int64_t left = tls.left;
+    tls.left = PL_PARKED;
+    o->free(o->ctx, h);
+    tls.left = left;
+  } else {
+    o->free(o->ctx, p);
+  }
+  tls.domain = saved;
+}
+
+static void *py_realloc(void *ctx, void *p, size_t n) {
+  pl_pymem *o = ctx;
+  uintptr_t caller = PL_CALLER();
+  if (!p) return py_malloc(ctx, n);
+  int saved = tls.domain;
+  tls.domain = SC__DOM_PYTHON;
+  void *q;
+  if (PL_UNLIKELY(is_tagged(p, g_secret_py))) {
+    /* A block sampled here keeps its header for life: the old bytes are
+     * freed, the new ones counted as a fresh request. */
+    pl_hdr *h = hdr_of(p);
+    uint64_t w_old = h->weight, w = 0;
+    if (w_old) emit(SC__EV_FREE, SC__DOM_PYTHON, p, NULL, 0, w_old, 0);
+    if (count(n) && take_sample()) w = weight_of(n, atomic_load_explicit(&g_window, memory_order_relaxed));
+    uint64_t tag = h->tag;
+    h->tag = 0;
+    int64_t left = tls.left;
+    tls.left = PL_PARKED;
+    tls.in_alloc++;
+    pl_hdr *nh = n > SIZE_MAX - PL_HDR ? NULL : o->realloc(o->ctx, h, n + PL_HDR);
+    tls.in_alloc--;
+    tls.left = left;
+    if (!nh) {
+      h->tag = tag;
+      h->weight = 0; /* its old bytes were reported freed */
+      q = NULL;
+    } else {
+      q = tag_block(nh, g_secret_py, w);
+      if (w) emit(SC__EV_MALLOC, SC__DOM_PYTHON, q, NULL, n, w, caller);
+    }
+  } else if (o == &g_py[PL_RAW] || n > PL_PY_SMALL) {
+    tls.in_alloc++;
+    q = o->realloc(o->ctx, p, n);
+    tls.in_alloc--;
+  } else if (PL_LIKELY(!count(n))) {
+    int64_t left = tls.left;
+    tls.left = PL_PARKED;
+    tls.in_alloc++;
+    q = o->realloc(o->ctx, p, n);
+    tls.in_alloc--;
+    tls.left = left;
+  } else {
+    int sampled = take_sample();
+    int64_t left = tls.left;
+    tls.left = PL_PARKED;
+    tls.in_alloc++;
+    q = o->realloc(o->ctx, p, n);
+    tls.in_alloc--;
+    if (q && sampled) {
+      void *base = o->malloc(o->ctx, n + PL_HDR);
+      if (base) {
+        uint64_t w = weight_of(n, atomic_load_explicit(&g_window, memory_order_relaxed));
+        void *r = tag_block(base, g_secret_py, w);
+        g_memcpy(r, q, n);
+        o->free(o->ctx, q);
+        q = r;
+        tls.left = left;
+        emit(SC__EV_MALLOC, SC__DOM_PYTHON, q, NULL, n, w, caller);
+        left = tls.left;
+      }
+    }
+    tls.left = left;
+  }
+  tls.domain = saved;
+  return q;
+}
+
+typedef void (*pl_get_fn)(int domain, pl_pymem *out);
+typedef void (*pl_set_fn)(int domain, pl_pymem *in);
+
+static int pl_python_install(void) {
+  if (g_py_installed) return 0;
+  pl_get_fn get = (pl_get_fn)dlsym(RTLD_DEFAULT, "PyMem_GetAllocator");
+  pl_set_fn set = (pl_set_fn)dlsym(RTLD_DEFAULT, "PyMem_SetAllocator");
+  if (!get || !set) return SC_ENOENT;
+  for (int d = PL_RAW; d <= PL_OBJ; d++) {
+    get(d, &g_py[d]);
+    pl_pymem w = {&g_py[d], py_malloc, py_calloc, py_realloc, py_free};
+    set(d, &w);
+  }
+  g_py_installed = 1;
+  return 0;
+}
+
+/* ---- attaching a core ------------------------------------------------------------- */
+
+static int pl_attach(sc__alloc_sink_fn sink, uint64_t window, uint64_t copy_window) {
+  if (!sink || !window) return SC_EINVAL;
+  atomic_store(&g_window, window);
+  atomic_store(&g_copy_window, copy_window ? copy_window : window);
+  sc__alloc_sink_fn none = NULL;
+  if (!atomic_compare_exchange_strong(&g_sink, &none, sink)) return SC_EEXISTS;
+  return 0;
+}
+
+static void pl_detach(void) {
+  atomic_store(&g_sink, NULL);
+  while (atomic_load(&g_in_sink) != 0) {
+    struct timespec ts = {0, 50000};
+    nanosleep(&ts, NULL);
+  }
+}
+
+static void pl_thread_exclude(int on) { tls.excluded = on != 0; }
+
+static const sc__preload_api g_api = {SC_PRELOAD_ABI, pl_attach, pl_detach, pl_python_install,
+                                      pl_thread_exclude};
+
+PL_API const sc__preload_api *scalenecore_preload_api(void) { return &g_api; }
+
+__attribute__((constructor(101))) static void pl_init(void) {
+  const uint64_t *r = (const uint64_t *)getauxval(AT_RANDOM);
+  if (r) {
+    uint64_t a, b;
+    boot_memmove(&a, r, sizeof a);
+    boot_memmove(&b, r + 1, sizeof b);
+    g_secret ^= a;
+    g_secret_py ^= b;
+  }
+  g_libc_usable = (size_t(*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
+  pl_copy_fn mc = (pl_copy_fn)dlsym(RTLD_NEXT, "memcpy");
+  pl_copy_fn mm = (pl_copy_fn)dlsym(RTLD_NEXT, "memmove");
+  if (mc) g_memcpy = mc;
+  if (mm) g_memmove = mm;
+}
