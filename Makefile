@@ -26,13 +26,14 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden -D_GNU_SOURCE -Iinclude $(DEP_CFLAGS)
 # Dependencies come from Debian's packages (libzstd-dev, libmsgpack-dev,
-# libyaml-dev), found through pkg-config; never vendored.
-DEP_PKGS := libzstd msgpack yaml-0.1
+# libyaml-dev, libdw-dev), found through pkg-config; never vendored.
+DEP_PKGS := libzstd msgpack yaml-0.1 libdw
 DEP_CFLAGS := $(shell pkg-config --cflags $(DEP_PKGS))
 DEP_LIBS := $(shell pkg-config --libs $(DEP_PKGS)) -lpthread -lrt -lm
 REQUIRES_PRIVATE := $(DEP_PKGS)
 
-LIB_SRC := $(wildcard lib/common/*.c lib/config/*.c lib/platform/*.c lib/sampling/*.c lib/export/*.c)
+LIB_SRC := $(wildcard lib/common/*.c lib/config/*.c lib/platform/*.c lib/sampling/*.c lib/export/*.c \
+                     lib/symbolize/*.c)
 LIB_HDR := $(wildcard include/*.h lib/*/*.h)
 OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(BUILD)/obj/gen/html_template.o
 

@@ -5,7 +5,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES="build-essential pkg-config python3 python3-venv libcriterion-dev abigail-tools libzstd-dev libmsgpack-dev libyaml-dev clang libclang-rt-14-dev chromium chromium-driver fonts-noto-color-emoji"
+APT_PACKAGES="build-essential pkg-config python3 python3-venv libcriterion-dev abigail-tools libzstd-dev libmsgpack-dev libyaml-dev libdw-dev clang libclang-rt-14-dev chromium chromium-driver fonts-noto-color-emoji"
 missing=""
 for p in $APT_PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
