@@ -25,8 +25,9 @@ CSTD := -std=c11
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden -D_GNU_SOURCE -Iinclude $(DEP_CFLAGS)
-# Dependencies come from Debian's packages (libzstd-dev, libmsgpack-dev,
-# libyaml-dev), found through pkg-config; never vendored.
+# Dependencies come from Debian's packages, never vendored: libzstd-dev,
+# libmsgpack-dev, libyaml-dev and libdw-dev through pkg-config; the preload
+# also links libmimalloc-dev, which ships no .pc (-lmimalloc).
 DEP_PKGS := libzstd msgpack yaml-0.1 libdw
 DEP_CFLAGS := $(shell pkg-config --cflags $(DEP_PKGS))
 DEP_LIBS := $(shell pkg-config --libs $(DEP_PKGS)) -lpthread -lrt -lm

@@ -51,7 +51,7 @@ core = Extension(
     sources=["src/_core.c", "src/frames.c"],
     include_dirs=includes + ["src"],
     extra_objects=[archive],
-    libraries=["zstd", "msgpackc", "yaml", "dw", "dl", "rt", "m"],
+    libraries=["zstd", "msgpackc", "yaml", "dw", "elf", "dl", "rt", "m"],
     extra_compile_args=["-std=c11", "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter",
                         "-Wno-missing-field-initializers", "-Wno-cast-function-type",
                         "-fvisibility=hidden"],
