@@ -85,7 +85,9 @@ static void on_sample_signal(int sig, siginfo_t *si, void *uc) {
     sc_session_t *s = t ? t->session : NULL;
     /* Paused or stopped: return before any system call. */
     if (s && atomic_load_explicit(&s->state, memory_order_relaxed) != SC__RUNNING) t = NULL;
-    if (t && t->tid == (pid_t)syscall(SYS_gettid)) {
+    /* Interrupting our own sample (the allocator's sink on this thread):
+     * leave the clocks alone so the next tick charges this one's time. */
+    if (t && t->tid == (pid_t)syscall(SYS_gettid) && !t->in_sample) {
       uint64_t cpu = sc__thread_cpu_ns(), sys = sc__thread_sys_ns();
       /* The first tick after a resume spans the pause: restart the
        * thread's clocks from here instead of charging it. */

@@ -245,7 +245,15 @@ def render(profile: Dict[str, Any], out: IO[str], *, reduced: bool = False,
     dropped = profile.get("dropped_samples")
     if isinstance(dropped, (int, float)) and dropped:
         summary.append(f"{int(dropped)} dropped samples")
+    if profile.get("memory") is True:
+        summary.append(f"max footprint {_num(profile, 'max_footprint_mb'):.1f} MB")
     w(", ".join(summary) + "\n")
+    footprint = profile.get("samples")
+    if isinstance(footprint, list) and footprint:
+        w(f"memory footprint over time: {sparkline(footprint)}\n")
+    reason = profile.get("memory_reason")
+    if profile.get("memory") is False and reason:
+        w(f"(memory not profiled: {reason})\n")
 
     files = profile.get("files") or {}
     if not files:
@@ -272,6 +280,14 @@ def render(profile: Dict[str, Any], out: IO[str], *, reduced: bool = False,
             if _total(row) >= HOT_PERCENT:
                 line = _paint(line, _HOT, colour)
             w(line + "\n")
+        leaks = entry.get("leaks")
+        if isinstance(leaks, dict) and leaks:
+            w("\n")
+            for lineno in sorted(leaks, key=lambda k: int(k) if str(k).isdigit() else 0):
+                info = leaks[lineno] if isinstance(leaks[lineno], dict) else {}
+                w(_paint(f"possible memory leak at line {lineno}: likelihood "
+                         f"{100 * _num(info, 'likelihood'):.1f}%, "
+                         f"{_num(info, 'velocity_mb_s'):.3f} MB/s", _HOT, colour) + "\n")
         functions = [f for f in entry.get("functions", []) if _active(f)]
         if functions:
             w("\n")
