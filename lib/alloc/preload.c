@@ -29,6 +29,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <mimalloc.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -456,26 +457,27 @@ static void *py_small_alloc(pl_pymem *o, size_t n, int zero, size_t c, size_t s,
   return p;
 }
 
-static void *py_malloc(void *ctx, size_t n) {
-  pl_pymem *o = ctx;
+/* Requests that reach malloc are sampled there, as Python's. */
+static void *py_pass_malloc(pl_pymem *o, size_t n, int zero, size_t c, size_t s) {
   int saved = tls.domain;
   tls.domain = SC__DOM_PYTHON;
-  void *p = (o == &g_py[PL_RAW] || n > PL_PY_SMALL) ? o->malloc(o->ctx, n)
-                                                      : py_small_alloc(o, n, 0, 0, 0, PL_CALLER());
+  void *p = zero ? o->calloc(o->ctx, c, s) : o->malloc(o->ctx, n);
   tls.domain = saved;
   return p;
+}
+
+static void *py_malloc(void *ctx, size_t n) {
+  pl_pymem *o = ctx;
+  if (o == &g_py[PL_RAW] || n > PL_PY_SMALL) return py_pass_malloc(o, n, 0, 0, 0);
+  return py_small_alloc(o, n, 0, 0, 0, PL_CALLER());
 }
 
 static void *py_calloc(void *ctx, size_t c, size_t s) {
   pl_pymem *o = ctx;
   size_t n;
   if (__builtin_mul_overflow(c, s, &n)) return NULL;
-  int saved = tls.domain;
-  tls.domain = SC__DOM_PYTHON;
-  void *p = (o == &g_py[PL_RAW] || n > PL_PY_SMALL) ? o->calloc(o->ctx, c, s)
-                                                      : py_small_alloc(o, n, 1, c, s, PL_CALLER());
-  tls.domain = saved;
-  return p;
+  if (o == &g_py[PL_RAW] || n > PL_PY_SMALL) return py_pass_malloc(o, n, 1, c, s);
+  return py_small_alloc(o, n, 1, c, s, PL_CALLER());
 }
 
 static void py_free(void *ctx, void *p) {
@@ -608,7 +610,13 @@ static const sc__preload_api g_api = {SC_PRELOAD_ABI, pl_attach, pl_detach, pl_p
 
 PL_API const sc__preload_api *scalenecore_preload_api(void) { return &g_api; }
 
+/* Only the forking thread lives on in a child: a sink call another thread
+ * was making at fork time will never finish, so it must not be waited for
+ * (detach, run by the core's own fork handler, waits for in-flight calls). */
+static void pl_atfork_child(void) { atomic_store(&g_in_sink, 0); }
+
 __attribute__((constructor(101))) static void pl_init(void) {
+  pthread_atfork(NULL, NULL, pl_atfork_child);
   const uint64_t *r = (const uint64_t *)getauxval(AT_RANDOM);
   if (r) {
     uint64_t a, b;
