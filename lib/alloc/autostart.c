@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "scalenecore.h"
 
@@ -26,6 +27,26 @@ static void finish(void) {
       fprintf(stderr, "scalene: could not write %s: %s\n", g_outfile, sc_strerror(rc));
   }
   /* The session is not freed: other threads may still run until exit. */
+}
+
+/* "program" and "args" from /proc/self/cmdline, as a Python run has them. */
+static void set_program_meta(sc_session_t *s) {
+  char buf[8192];
+  FILE *f = fopen("/proc/self/cmdline", "r");
+  if (!f) return;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  if (n == 0) return;
+  const char *args[256];
+  size_t na = 0;
+  for (size_t i = strlen(buf) + 1; i < n && na < 256; i += strlen(buf + i) + 1) args[na++] = buf + i;
+  char exe[4096];
+  ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (len > 0) exe[len] = '\0';
+  sc_session_set_meta(s, "program", len > 0 ? exe : buf);
+  sc_session_set_meta(s, "filename", len > 0 ? exe : buf);
+  sc_session_set_meta_list(s, "args", args, na);
 }
 
 __attribute__((constructor(102))) static void autostart(void) {
@@ -51,5 +72,6 @@ __attribute__((constructor(102))) static void autostart(void) {
     return;
   }
   if (sc_thread_register(g_session, &g_marker, SC_THREAD_MAIN, "main", &g_main) < 0) g_main = NULL;
+  set_program_meta(g_session);
   atexit(finish);
 }

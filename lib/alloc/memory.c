@@ -231,6 +231,7 @@ void sc__mem_free(sc_session_t *s) {
 
 SC_API int sc_alloc_hook(sc_session_t *s, sc_alloc_hook_fn fn, void *user) {
   if (!s) return SC_EINVAL;
+  if (sc__forked_child(s)) return SC_EFORKED;
   pthread_mutex_lock(&s->drain_lock);
   s->hook = fn;
   s->hook_user = user;
@@ -359,11 +360,8 @@ static int series_new(sc__aggregate *a, uint32_t cap, uint32_t *idx) {
 
 void sc__series_add(sc__series *sr, double t, double v) {
   if (++sr->skip < sr->stride) {
-    /* keep the newest value of the stride in the last point */
-    if (sr->n) {
-      sr->t[sr->n - 1] = (float)t;
-      sr->v[sr->n - 1] = (float)v;
-    }
+    /* a point stands for its stride of updates: keep their peak */
+    if (sr->n && (float)v > sr->v[sr->n - 1]) sr->v[sr->n - 1] = (float)v;
     return;
   }
   sr->skip = 0;
@@ -434,11 +432,7 @@ static void global_changed(sc_session_t *s, double t, const sc__live *where) {
       a->mem_peak_line = where->line;
     }
   }
-  if (!a->nseries) {
-    uint32_t idx;
-    if (series_new(a, SC__GLOBAL_POINTS, &idx) < 0) return;
-  }
-  sc__series_add(&a->series[0], t, a->mem_live / MB);
+  if (a->nseries) sc__series_add(&a->series[0], t, a->mem_live / MB);
 }
 
 /* The innermost profiled frame of `e`, or NULL. */
@@ -514,6 +508,10 @@ static void early_put(sc__aggregate *a, uintptr_t addr, uint64_t t) {
 
 void sc__mem_add(sc_session_t *s, const sc__entry *e) {
   sc__aggregate *a = &s->agg;
+  if (!a->nseries) { /* series 0 is the program's footprint */
+    uint32_t idx;
+    if (series_new(a, SC__GLOBAL_POINTS, &idx) < 0) return;
+  }
   double t = seconds(s, e->t_ns), w = (double)e->weight;
   sc__live v;
   memset(&v, 0, sizeof v);

@@ -10,8 +10,9 @@
  * Who frees what.  Every pointer goes back to the allocator that made it:
  *  - a sampled block carries a 16-byte header in front of it whose tag is
  *    the block's address xor a per-process secret (from AT_RANDOM); free()
- *    recognises it by reading the 8 bytes before the pointer, which always
- *    lie in mapped memory (the previous block or the page's metadata);
+ *    recognises it by reading the 8-byte tag 16 bytes before the pointer,
+ *    which always lies in mapped memory (the previous block or the page's
+ *    metadata);
  *  - any other pointer mimalloc owns (mi_is_in_heap_region) goes to
  *    mi_free;
  *  - anything else (memory from glibc's malloc: made before the preload's
@@ -275,10 +276,8 @@ static void *realloc_foreign(void *p, size_t n) { return __libc_realloc(p, n); }
 
 static void *realloc_tagged(void *p, size_t n, uintptr_t caller) {
   pl_hdr *h = hdr_of(p);
-  size_t old = mi_usable_size(h) - PL_HDR;
+  size_t old = mi_usable_size(h);
   uint64_t w_old = h->weight, w_add = 0;
-  if (n > old && count(n - old) && take_sample())
-    w_add = weight_of(n - old, atomic_load_explicit(&g_window, memory_order_relaxed));
   if (n > PTRDIFF_MAX - 4096) {
     errno = ENOMEM;
     return NULL;
@@ -292,8 +291,11 @@ static void *realloc_tagged(void *p, size_t n, uintptr_t caller) {
     h->tag = tag;
     return NULL;
   }
+  size_t now = mi_usable_size(nh); /* growth in usable bytes, as above */
+  if (now > old && count(now - old) && take_sample())
+    w_add = weight_of(now - old, atomic_load_explicit(&g_window, memory_order_relaxed));
   void *q = tag_block(nh, g_secret, w_old + w_add);
-  if (q != p || w_add) emit(SC__EV_REALLOC, tls.domain, q, p, n > old ? n - old : 0, w_add, caller);
+  if (q != p || w_add) emit(SC__EV_REALLOC, tls.domain, q, p, now > old ? now - old : 0, w_add, caller);
   return q;
 }
 
@@ -312,18 +314,23 @@ static void *realloc_impl(void *p, size_t n, uintptr_t caller) {
   }
   if (PL_UNLIKELY(is_tagged(p, g_secret))) return realloc_tagged(p, n, caller);
   if (PL_UNLIKELY(!mi_is_in_heap_region(p))) return realloc_foreign(p, n);
+  /* Growth is counted in usable bytes: the block's slack (mimalloc's size
+   * classes) is counted when the block gets it, so growing in place later
+   * costs nothing and a buffer grown step by step adds up to its size. */
   size_t old = mi_usable_size(p);
-  if (PL_LIKELY(n <= old || !count(n - old)) || !take_sample()) return realloc_quiet(p, n);
-  /* The growth is sampled: the block needs a header, so it moves. */
+  if (PL_LIKELY(n <= old)) return realloc_quiet(p, n);
   void *q = realloc_quiet(p, n);
   if (!q) return NULL;
+  size_t now = mi_usable_size(q);
+  if (PL_LIKELY(now <= old || !count(now - old)) || !take_sample()) return q;
+  /* The growth is sampled: the block needs a header, so it moves. */
   void *base = mi_malloc(n + PL_HDR);
   if (!base) return q; /* still a valid block, just not sampled */
-  uint64_t w = weight_of(n - old, atomic_load_explicit(&g_window, memory_order_relaxed));
+  uint64_t w = weight_of(now - old, atomic_load_explicit(&g_window, memory_order_relaxed));
   void *r = tag_block(base, g_secret, w);
   g_memcpy(r, q, n);
   mi_free(q);
-  emit(SC__EV_MALLOC, tls.domain, r, NULL, n - old, w, caller);
+  emit(SC__EV_MALLOC, tls.domain, r, NULL, now - old, w, caller);
   return r;
 }
 

@@ -3,7 +3,7 @@
  * the core attaches to it (the Python extension's, a C embedder's, or the
  * preload's own for plain C programs).
  *
- * The core finds the preload with dlsym(RTLD_DEFAULT, "scalenecore_preload_attach"):
+ * The core finds the preload with dlsym(RTLD_DEFAULT, "scalenecore_preload_api"):
  * without the preload in the process the symbol is absent and memory
  * profiling reports why.  These symbols are exported by the preload but
  * are not part of the public API; their layout is versioned by

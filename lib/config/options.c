@@ -24,10 +24,10 @@
 #define SC_OPTION_TABLE(XX)                                                           \
   XX(OUTFILE, "outfile", S, "scalene-profile.json", 0, 0, 0,                          \
      "output file (default: scalene-profile.json)")                                   \
-  XX(CPU_ONLY, "cpu-only", B, "false", 0, 1, 0,                                       \
+  XX(CPU_ONLY, "cpu-only", B, "false", 0, 1, CORE,                                       \
      "only profile CPU time (no memory/GPU)")                                         \
   XX(GPU, "gpu", B, "false", 0, 1, ADV, "profile GPU time and memory")                \
-  XX(MEMORY, "memory", B, "false", 0, 1, ADV, "profile memory usage")                 \
+  XX(MEMORY, "memory", B, "false", 0, 1, ADV | CORE, "profile memory usage")                 \
   XX(STACKS, "stacks", B, "false", 0, 1, ADV, "collect stack traces")                 \
   XX(PROFILE_ALL, "profile-all", B, "false", 0, 1, ADV,                               \
      "profile all code, not just the target program")                                 \
@@ -44,12 +44,12 @@
   XX(CPU_SAMPLING_RATE, "cpu-sampling-rate", D, "0.01", 0.0001, 10, ADV | CORE,       \
      "CPU sampling interval in seconds of CPU time")                                  \
   XX(ALLOCATION_SAMPLING_WINDOW, "allocation-sampling-window", I, "1048576", 1,      \
-     1e12, ADV, "mean bytes between allocation samples (exponentially distributed)")                                \
+     1e12, ADV | CORE, "mean bytes between allocation samples (exponentially distributed)")                                \
   XX(MALLOC_THRESHOLD, "malloc-threshold", I, "100", 0, 1e12, ADV | CORE,             \
      "only report files and (reduced) lines with at least N allocations")             \
   XX(USE_VIRTUAL_TIME, "use-virtual-time", B, "false", 0, 1, ADV | CORE,              \
      "measure only CPU time, not I/O or blocking")                                    \
-  XX(MEMORY_LEAK_DETECTOR, "memory-leak-detector", B, "false", 0, 1, ADV,             \
+  XX(MEMORY_LEAK_DETECTOR, "memory-leak-detector", B, "false", 0, 1, ADV | CORE,             \
      "EXPERIMENTAL: report likely memory leaks")                                      \
   XX(REDUCED_PROFILE, "reduced-profile", B, "false", 0, 1, CORE,                      \
      "only report lines above the CPU or allocation thresholds")                      \

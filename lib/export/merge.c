@@ -10,7 +10,7 @@
  *
  *   n_cpu_percent_python, n_cpu_percent_c,   seconds summed, as % of T
  *   n_sys_percent, n_gpu_percent
- *   n_cpu_samples, n_mallocs, n_malloc_mb,   summed (integers stay
+ *   n_cpu_samples, n_mallocs, n_frees, n_malloc_mb,   summed (integers stay
  *   n_growth_mb                              integers)
  *   n_peak_mb, n_gpu_peak_memory_mb          maximum
  *   n_core_utilization                       mean weighted by the entry's
@@ -38,7 +38,8 @@
  * Top level: elapsed_time_sec and max_footprint_mb the maximum (with the
  * max_footprint_* details of that input); start_time_absolute the
  * minimum; total_time_sec, total_cpu_time_sec, cpu_samples,
- * unattributed_samples, dropped_samples, alloc_samples summed;
+ * unattributed_samples, dropped_samples, alloc_samples, total_malloc_mb,
+ * total_copy_mb summed;
  * unattributed_percent as a percentage; growth_rate weighted by T_k; gpu
  * and memory true if any input's is; use_virtual_time true only if every
  * input's is; gpu_device the first non-empty; samples and stacks
@@ -78,7 +79,7 @@ typedef enum rule {
 
 enum {
   F_PY, F_C, F_SYS, F_GPU_PCT, F_UTIL, F_SAMPLES, F_MALLOC_MB, F_MALLOCS, F_GROWTH, F_PEAK,
-  F_GPU_PEAK, F_AVG_MB, F_PYFRAC, F_USAGE, F_COPY, F_GPU_AVG, F_BLOCKED_SAMPLES, NF
+  F_GPU_PEAK, F_AVG_MB, F_PYFRAC, F_USAGE, F_COPY, F_GPU_AVG, F_BLOCKED_SAMPLES, F_FREES, NF
 };
 
 static const struct {
@@ -103,6 +104,7 @@ static const struct {
     [F_COPY] = {"n_copy_mb_s", R_RATE, 0},
     [F_GPU_AVG] = {"n_gpu_avg_memory_mb", R_W_T, 0},
     [F_BLOCKED_SAMPLES] = {"n_blocked_samples", R_SUM, 0},
+    [F_FREES] = {"n_frees", R_SUM, 0},
 };
 
 static int field_index(const char *key) {
@@ -792,6 +794,7 @@ static top_rule top_rule_of(const char *k) {
       {"blocked_samples", T_SUM},
       {"unattributed_samples", T_SUM}, {"dropped_samples", T_SUM},
       {"alloc_samples", T_SUM},        {"unattributed_percent", T_PCT},
+      {"total_malloc_mb", T_SUM},      {"total_copy_mb", T_SUM},
       {"growth_rate", T_W_T},          {"gpu", T_OR},
       {"memory", T_OR},                {"use_virtual_time", T_AND},
       {"samples", T_CONCAT},           {"stacks", T_CONCAT},

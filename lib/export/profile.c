@@ -213,6 +213,13 @@ static void source_load(const char *path, source *src) {
   memset(src, 0, sizeof *src);
   size_t len;
   if (sc__read_file(path, &src->data, &len) < 0) return;
+  /* A native module without line information is named by its path: a
+   * binary is no source text. */
+  if (memchr(src->data, '\0', len < 4096 ? len : 4096)) {
+    sc__free(src->data);
+    src->data = NULL;
+    return;
+  }
   size_t lines = 1;
   for (size_t i = 0; i < len; i++) lines += src->data[i] == '\n';
   src->start = sc__calloc(lines, sizeof *src->start);
@@ -285,7 +292,7 @@ static sc__value *file_object(const build_ctx *b, const char *path, const line_r
     size_t j = k;
     while (j < nf && fr[j].key.func == fr[k].key.func && fr[j].key.func_line == fr[k].key.func_line)
       cost_add(&c, &fr[j++].cost);
-    if (keep_entry(b, &c) && pct(b, cost_total(&c)) >= (b->reduced ? b->threshold : 0)) {
+    if (keep_entry(b, &c)) {
       const char *name = fr[k].key.func < b->snap->nstrs ? b->snap->strs[fr[k].key.func] : "";
       sc__value *o = line_object(b, fr[k].key.func_line, name, strlen(name), &c);
       if (o) sc__v_set_str(o, "fn_name", name);
@@ -344,9 +351,9 @@ static int build_files(const build_ctx *b, sc__value *files, const char **reason
   qsort(fs, nfiles, sizeof *fs, cmp_file_sum);
   size_t reported = 0;
   for (size_t i = 0; i < nfiles; i++) {
-    /* Files: at least the CPU threshold, or enough allocations (none are
-     * sampled by this layer, so the malloc threshold only admits files
-     * when it is 0, as in Scalene). */
+    /* Files: at least the CPU threshold, or enough sampled allocations
+     * (--malloc-threshold), or at least the threshold's share of all
+     * memory allocated. */
     double fmem = fs[i].cost.m_python + fs[i].cost.m_native;
     double tmem = a->mem_python + a->mem_native;
     int mem_keep = has_memory(&fs[i].cost) &&
@@ -360,7 +367,7 @@ static int build_files(const build_ctx *b, sc__value *files, const char **reason
     if (!fo || sc__v_set(files, path, fo) < 0) goto done;
     reported++;
   }
-  if (a->samples == 0) *reason = "none";
+  if (a->samples == 0 && a->alloc_samples == 0) *reason = "none";
   else if (nl == 0) *reason = "filtered";
   else if (reported == 0) *reason = "threshold";
   rc = 0;

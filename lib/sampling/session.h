@@ -241,13 +241,10 @@ int sc__is_native(const sc_session_t *s, uintptr_t pc, uint32_t flags);
 int sc__mem_start(sc_session_t *s);
 void sc__mem_stop(sc_session_t *s);
 void sc__mem_free(sc_session_t *s);
-/* Append the orphan queue's entries to the drain's batch. */
-size_t sc__mem_take_orphans(sc_session_t *s, size_t n);
 /* Fold one memory event (caller holds agg_lock; frames resolved). */
 void sc__mem_add(sc_session_t *s, const sc__entry *e);
 /* Fold the memory events of a batch in time order; then the hook. */
 void sc__mem_fold_batch(sc_session_t *s, size_t n);
-int sc__agg_mem_series(sc__aggregate *a, uint32_t *idx);
 void sc__series_add(sc__series *sr, double t, double v);
 /* Resolve native raw frames (pos SC__POS_*) with the symbolizer. */
 void sc__mem_resolve_native(sc_session_t *s, const sc_raw_frame_t *f, size_t n, sc_frame_info_t *out);

@@ -348,7 +348,7 @@ def _help_for(opt: Dict[str, Any]) -> str:
     text = _SPECIAL_HELP.get(name) or opt.get("help") or ""
     text = text.replace("%", "%%")
     if name in _UNAVAILABLE:
-        text += " (not available in this build: warns and profiles CPU only)"
+        text += " (not available in this build: warns and profiles without it)"
     if opt["type"] != "bool" and name not in _SPECIAL_HELP:
         default = opt.get("default")
         if default not in (None, "") and "default" not in text.lower():
@@ -538,7 +538,7 @@ def cmd_run(argv: Sequence[str]) -> int:
 
     for name, what in _UNAVAILABLE.items():
         if values.get(name):
-            _warn(f"--{name}: {what} is not available in this build; profiling CPU only")
+            _warn(f"--{name}: {what} is not available in this build; profiling without it")
             values[name] = False
     start_off = bool(values.get("off", False))
 
