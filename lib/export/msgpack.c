@@ -320,78 +320,147 @@ static int prescan(const unsigned char *p, size_t len) {
 
 /* ---- msgpack objects to documents -------------------------------------- */
 
+/* The conversion's state: the document being built, the keys of the maps
+ * being converted (innermost last; see sc__objkeys), a shape per depth. */
+typedef struct conv {
+  sc__vdoc *doc;
+  char **keys;
+  size_t sp, cap;
+  int depth;
+  sc__shape shapes[SC__DOC_MAX_DEPTH + 1];
+} conv;
+
 static int text_ok(const char *s, size_t n) {
   return sc__utf8_valid_prefix((const unsigned char *)s, n) == n;
 }
 
-static int convert(const msgpack_object *o, sc__value **out);
+static int convert(conv *cv, const msgpack_object *o, sc__value **out);
 
-static int convert_map(const msgpack_object_kv *kv, size_t n, sc__value **out) {
-  sc__value *obj = sc__v_object();
-  if (!obj) return SC_ENOMEM;
-  int rc = sc__v_reserve(obj, n);
-  sc__keyset ks;
-  sc__keyset_init(&ks);
-  for (size_t i = 0; rc == 0 && i < n; i++) {
+/* Room on the key stack for n more keys. */
+static int keys_reserve(conv *cv, size_t n) {
+  if (cv->cap - cv->sp >= n) return 0;
+  size_t cap = cv->cap ? cv->cap : 256;
+  while (cap - cv->sp < n) cap *= 2;
+  char **k = sc__realloc(cv->keys, cap * sizeof *k);
+  if (!k) return SC_ENOMEM;
+  cv->keys = k;
+  cv->cap = cap;
+  return 0;
+}
+
+static int convert_map(conv *cv, const msgpack_object_kv *kv, size_t n, sc__value **out) {
+  if (n == 0) {
+    *out = sc__vdoc_empty(cv->doc, SC__V_OBJECT);
+    return *out ? 0 : SC_ENOMEM;
+  }
+  sc__arena *a = &cv->doc->arena;
+  sc__value *obj = sc__vdoc_node(cv->doc, SC__V_OBJECT);
+  sc__value **items = n ? sc__arena_alloc(a, n * sizeof *items) : NULL;
+  if (!obj || (n && !items) || keys_reserve(cv, n) < 0) return SC_ENOMEM;
+  size_t base = cv->sp;
+  cv->sp += n; /* the key stack holds this map's keys at [base, base + n) */
+  sc__shape *shape = &cv->shapes[cv->depth];
+  sc__objkeys ok;
+  sc__objkeys_begin(&ok, shape);
+  int rc = 0;
+  for (size_t i = 0; i < n; i++) {
     const msgpack_object *k = &kv[i].key;
-    if (k->type != MSGPACK_OBJECT_STR || !text_ok(k->via.str.ptr, k->via.str.size) ||
-        memchr(k->via.str.ptr, '\0', k->via.str.size)) {
+    if (k->type != MSGPACK_OBJECT_STR) {
       rc = SC_EFORMAT;
       break;
     }
-    sc__value *item = NULL;
-    if ((rc = convert(&kv[i].val, &item)) < 0) break;
-    rc = sc__doc_add(obj, &ks, sc__strndup(k->via.str.ptr, k->via.str.size), k->via.str.size,
-                     item);
+    const char *ktext = k->via.str.ptr;
+    size_t klen = k->via.str.size;
+    char *key = sc__objkeys_match(&ok, ktext, klen);
+    if (!key) {
+      if (!text_ok(ktext, klen) || memchr(ktext, '\0', klen)) {
+        rc = SC_EFORMAT;
+        break;
+      }
+      /* SC_EFORMAT: a duplicate key */
+      if ((rc = sc__objkeys_other(&ok, a, cv->keys + base, ktext, klen, &key)) < 0) break;
+    }
+    if ((rc = convert(cv, &kv[i].val, &items[i])) < 0) break;
+    cv->keys[base + i] = key;
+    if ((rc = sc__objkeys_commit(&ok, cv->keys + base, klen)) < 0) break;
   }
-  sc__keyset_free(&ks);
-  if (rc < 0) {
-    sc__v_free(obj);
-    return rc;
-  }
+  char **keys = NULL;
+  if (rc == 0) rc = sc__objkeys_end(&ok, a, cv->keys + base, shape, &keys);
+  sc__objkeys_free(&ok);
+  cv->sp = base;
+  if (rc < 0) return rc; /* what is in the arena goes with the document */
+  obj->u.c.items = items;
+  obj->u.c.keys = keys;
+  obj->u.c.len = obj->u.c.cap = (uint32_t)n;
   *out = obj;
   return 0;
 }
 
-static int convert(const msgpack_object *o, sc__value **out) {
-  sc__value *v = NULL;
+static int convert(conv *cv, const msgpack_object *o, sc__value **out) {
+  sc__value *v;
   switch (o->type) {
-    case MSGPACK_OBJECT_NIL: v = sc__v_null(); break;
-    case MSGPACK_OBJECT_BOOLEAN: v = sc__v_bool(o->via.boolean); break;
+    case MSGPACK_OBJECT_NIL:
+      v = sc__vdoc_null(cv->doc);
+      break;
+    case MSGPACK_OBJECT_BOOLEAN:
+      v = sc__vdoc_bool(cv->doc, o->via.boolean);
+      break;
     case MSGPACK_OBJECT_POSITIVE_INTEGER:
       /* above int64: a double, as the JSON reader does */
-      v = o->via.u64 <= (uint64_t)INT64_MAX ? sc__v_int((int64_t)o->via.u64)
-                                            : sc__v_double((double)o->via.u64);
+      if (o->via.u64 <= (uint64_t)INT64_MAX) {
+        v = sc__vdoc_int(cv->doc, (int64_t)o->via.u64);
+      } else {
+        if ((v = sc__vdoc_node(cv->doc, SC__V_DOUBLE))) v->u.d = (double)o->via.u64;
+      }
       break;
-    case MSGPACK_OBJECT_NEGATIVE_INTEGER: v = sc__v_int(o->via.i64); break;
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+      v = sc__vdoc_int(cv->doc, o->via.i64);
+      break;
     case MSGPACK_OBJECT_FLOAT32:
     case MSGPACK_OBJECT_FLOAT64:
       SC_RETURN_IF(!isfinite(o->via.f64), SC_EFORMAT);
-      v = sc__v_double(o->via.f64);
+      if ((v = sc__vdoc_node(cv->doc, SC__V_DOUBLE))) v->u.d = o->via.f64;
       break;
-    case MSGPACK_OBJECT_STR:
-      SC_RETURN_IF(!text_ok(o->via.str.ptr, o->via.str.size), SC_EFORMAT);
-      v = sc__v_strn(o->via.str.ptr, o->via.str.size);
-      break;
-    case MSGPACK_OBJECT_ARRAY: {
-      v = sc__v_array();
-      if (!v || sc__v_reserve(v, o->via.array.size) < 0) {
-        sc__v_free(v);
-        return SC_ENOMEM;
+    case MSGPACK_OBJECT_STR: {
+      size_t n = o->via.str.size;
+      SC_RETURN_IF(!text_ok(o->via.str.ptr, n), SC_EFORMAT);
+      if (n == 0) {
+        v = sc__vdoc_empty(cv->doc, SC__V_STRING);
+        break;
       }
-      for (size_t i = 0; i < o->via.array.size; i++) {
-        sc__value *item = NULL;
-        int rc = convert(&o->via.array.ptr[i], &item);
-        if (rc == 0) rc = sc__doc_push(v, item);
-        if (rc < 0) {
-          sc__v_free(v);
-          return rc;
-        }
-      }
+      v = sc__vdoc_node(cv->doc, SC__V_STRING);
+      char *copy = v ? sc__arena_strndup(&cv->doc->arena, o->via.str.ptr, n) : NULL;
+      if (!copy) return SC_ENOMEM;
+      v->u.str.s = copy;
+      v->u.str.len = n;
       break;
     }
-    case MSGPACK_OBJECT_MAP:
-      return convert_map(o->via.map.ptr, o->via.map.size, out);
+    case MSGPACK_OBJECT_ARRAY: {
+      size_t n = o->via.array.size;
+      if (n == 0) {
+        v = sc__vdoc_empty(cv->doc, SC__V_ARRAY);
+        break;
+      }
+      v = sc__vdoc_node(cv->doc, SC__V_ARRAY);
+      sc__value **items = n ? sc__arena_alloc(&cv->doc->arena, n * sizeof *items) : NULL;
+      if (!v || (n && !items)) return SC_ENOMEM;
+      cv->depth++;
+      for (size_t i = 0; i < n; i++) {
+        int rc = convert(cv, &o->via.array.ptr[i], &items[i]);
+        if (rc < 0) return rc;
+      }
+      cv->depth--;
+      v->u.c.items = items;
+      v->u.c.keys = NULL;
+      v->u.c.len = v->u.c.cap = (uint32_t)n;
+      break;
+    }
+    case MSGPACK_OBJECT_MAP: {
+      cv->depth++;
+      int rc = convert_map(cv, o->via.map.ptr, o->via.map.size, out);
+      cv->depth--;
+      return rc;
+    }
     default:
       return SC_EFORMAT; /* bin, ext (the pre-scan already refused them) */
   }
@@ -406,7 +475,7 @@ static int str_is(const msgpack_object *o, const char *s) {
 }
 
 /* The top-level map: the format header, then the document. */
-static int convert_root(const msgpack_object *root, sc__value **out) {
+static int convert_root(conv *cv, const msgpack_object *root, sc__value **out) {
   SC_RETURN_IF(root->type != MSGPACK_OBJECT_MAP || root->via.map.size < 2, SC_EFORMAT);
   const msgpack_object_kv *kv = root->via.map.ptr;
   SC_RETURN_IF(!str_is(&kv[0].key, "format") || !str_is(&kv[0].val, SC__PROFILE_FORMAT_NAME),
@@ -415,7 +484,24 @@ static int convert_root(const msgpack_object *root, sc__value **out) {
                    kv[1].val.type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
                    kv[1].val.via.u64 < 1 || kv[1].val.via.u64 > SC__PROFILE_FORMAT_VERSION,
                SC_EFORMAT);
-  return convert_map(kv + 2, root->via.map.size - 2, out);
+  cv->depth = 1; /* the root, as in the JSON reader */
+  return convert_map(cv, kv + 2, root->via.map.size - 2, out);
+}
+
+/* The document of a checked and unpacked MessagePack value. */
+static int to_document(const msgpack_object *root, sc__value **out) {
+  conv cv;
+  memset(&cv, 0, sizeof cv);
+  cv.doc = sc__vdoc_create();
+  sc__value *v = NULL;
+  int rc = cv.doc ? convert_root(&cv, root, &v) : SC_ENOMEM;
+  sc__free(cv.keys);
+  if (rc < 0) {
+    sc__vdoc_abandon(cv.doc);
+    return rc;
+  }
+  *out = sc__vdoc_finish(cv.doc, v);
+  return 0;
 }
 
 int sc__msgpack_zstd_read(const void *data, size_t len, sc__value **out) {
@@ -431,7 +517,7 @@ int sc__msgpack_zstd_read(const void *data, size_t len, sc__value **out) {
     msgpack_unpack_return ur = msgpack_unpack_next(&up, raw, rawlen, &off);
     if (ur == MSGPACK_UNPACK_NOMEM_ERROR) rc = SC_ENOMEM;
     else if (ur != MSGPACK_UNPACK_SUCCESS || off != rawlen) rc = SC_EFORMAT;
-    else rc = convert_root(&up.data, out);
+    else rc = to_document(&up.data, out);
     msgpack_unpacked_destroy(&up);
   }
   sc__free(raw);

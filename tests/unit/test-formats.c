@@ -547,6 +547,133 @@ SC_TEST(formats, json_duplicate_keys_in_large_objects) {
   }
 }
 
+/* Raw MessagePack for a document of `n` objects in "a", each given as a
+ * list of keys (one string, keys separated by spaces), in a zstd frame. */
+static char *mp_objects(const char *const *objs, size_t n, size_t *zlen) {
+  msgpack_sbuffer sb;
+  msgpack_sbuffer_init(&sb);
+  msgpack_packer pk;
+  msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+  msgpack_pack_map(&pk, 3);
+  msgpack_pack_str_with_body(&pk, "format", 6);
+  msgpack_pack_str_with_body(&pk, SC__PROFILE_FORMAT_NAME, strlen(SC__PROFILE_FORMAT_NAME));
+  msgpack_pack_str_with_body(&pk, "format_version", 14);
+  msgpack_pack_int(&pk, 1);
+  msgpack_pack_str_with_body(&pk, "a", 1);
+  msgpack_pack_array(&pk, n);
+  for (size_t i = 0; i < n; i++) {
+    char keys[256];
+    snprintf(keys, sizeof keys, "%s", objs[i]);
+    size_t nk = 0;
+    for (char *t = strtok(keys, " "); t; t = strtok(NULL, " ")) nk++;
+    msgpack_pack_map(&pk, nk);
+    snprintf(keys, sizeof keys, "%s", objs[i]);
+    int v = 0;
+    for (char *t = strtok(keys, " "); t; t = strtok(NULL, " ")) {
+      msgpack_pack_str_with_body(&pk, t, strlen(t));
+      msgpack_pack_int(&pk, v++);
+    }
+  }
+  char *z = zstd_of(sb.data, sb.size, 1, zlen);
+  msgpack_sbuffer_destroy(&sb);
+  return z;
+}
+
+/* Objects that repeat the keys of the one before them share its keys
+ * (doc.h, "shapes"); leaving the shape anywhere still finds duplicates. */
+SC_TEST(formats, repeated_keys_are_shared_and_still_checked) {
+  static const struct {
+    const char *objs[3];
+    int ok;
+  } cases[] = {
+      {{"a b c", "a b c", "a b c"}, 1},
+      {{"a b c", "a b", "a b c d"}, 1},      /* a prefix, then a longer shape */
+      {{"a b c", "b a c", "c"}, 1},          /* same keys, another order */
+      {{"a b c", "a a", NULL}, 0},           /* leaves the shape on a duplicate */
+      {{"a b c", "a b c a", NULL}, 0},       /* past the shape's end */
+      {{"a b c", "a b x b", NULL}, 0},       /* leaves it, then repeats a shape key */
+      {{"a b c", "x a b c a", NULL}, 0},     /* off the shape from the first key */
+      {{"a b c", "a b c", "a b c c"}, 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    size_t n = cases[i].objs[2] ? 3 : 2;
+    /* JSON */
+    sc__buf b;
+    sc__buf_init(&b);
+    sc__buf_puts(&b, "{\"a\":[");
+    for (size_t k = 0; k < n; k++) {
+      char keys[64];
+      snprintf(keys, sizeof keys, "%s", cases[i].objs[k]);
+      sc__buf_puts(&b, k ? ",{" : "{");
+      int v = 0;
+      for (char *t = strtok(keys, " "); t; t = strtok(NULL, " "))
+        sc__buf_printf(&b, "%s\"%s\":%d", v ? "," : "", t, v), v++;
+      sc__buf_putc(&b, '}');
+    }
+    sc__buf_puts(&b, "]}");
+    sc__value *v = NULL;
+    cr_assert_eq(sc__json_read(b.data, b.len, &v), cases[i].ok ? 0 : SC_EFORMAT, "JSON %s", b.data);
+    /* MessagePack: the same document */
+    size_t zlen;
+    char *z = mp_objects(cases[i].objs, n, &zlen);
+    sc__value *w = NULL;
+    cr_assert_eq(sc__msgpack_zstd_read(z, zlen, &w), cases[i].ok ? 0 : SC_EFORMAT, "MessagePack %s",
+                 b.data);
+    if (cases[i].ok) {
+      sc__buf j1, j2;
+      sc__buf_init(&j1);
+      sc__buf_init(&j2);
+      cr_assert_eq(sc__json_write(v, &j1, -1), 0);
+      cr_assert_eq(sc__json_write(w, &j2, -1), 0);
+      cr_assert_eq(j1.len, b.len + 1);
+      cr_assert(memcmp(j1.data, b.data, b.len) == 0, "JSON back: %s", j1.data);
+      cr_assert_str_eq(j1.data, j2.data);
+      sc__buf_free(&j1);
+      sc__buf_free(&j2);
+    }
+    free(z);
+    sc__v_free(v);
+    sc__v_free(w);
+    sc__buf_free(&b);
+  }
+  /* what is shared */
+  sc__value *v = NULL;
+  cr_assert_eq(jread("[{\"a\":1,\"b\":[]},{\"a\":2,\"b\":[]},{\"a\":1},{\"b\":1,\"a\":1}]", &v), 0);
+  sc__value **o = v->u.c.items;
+  cr_assert_eq(o[0]->u.c.keys, o[1]->u.c.keys, "same keys: one keys array");
+  cr_assert_eq(o[2]->u.c.keys, o[0]->u.c.keys, "a prefix: the same array");
+  cr_assert_neq(o[3]->u.c.keys, o[0]->u.c.keys);
+  cr_assert_str_eq(o[3]->u.c.keys[1], "a");
+  cr_assert_eq(o[0]->u.c.items[0], o[2]->u.c.items[0], "small integers are shared");
+  cr_assert_eq(o[0]->u.c.items[1], o[1]->u.c.items[1], "empty arrays are shared");
+  cr_assert_eq(o[0]->u.c.items[0]->u.i, 1);
+  cr_assert_eq(o[1]->u.c.items[0]->u.i, 2);
+  sc__v_free(v);
+}
+
+/* A loaded document is read-only: the writers refuse its nodes, freeing
+ * one of them does nothing, a clone is an ordinary heap tree. */
+SC_TEST(formats, loaded_documents_are_read_only) {
+  sc__value *v = NULL;
+  cr_assert_eq(jread("{\"a\":[1,2],\"o\":{\"k\":\"v\"}}", &v), 0);
+  cr_assert(v->flags & SC__VF_ROOT);
+  sc__value *a = sc__v_get(v, "a"), *o = sc__v_get(v, "o");
+  cr_assert(a->flags & SC__VF_ARENA);
+  cr_assert_eq(sc__v_push(a, sc__v_int(3)), SC_EINVAL);
+  cr_assert_eq(sc__v_set(o, "k", sc__v_int(3)), SC_EINVAL);
+  cr_assert_eq(sc__v_set(v, "new", sc__v_null()), SC_EINVAL);
+  cr_assert_eq(sc__v_reserve(a, 10), SC_EINVAL);
+  sc__v_free(o); /* a no-op: the document owns it */
+  cr_assert_str_eq(sc__v_get(o, "k")->u.str.s, "v");
+  sc__value *c = sc__v_clone(v);
+  cr_assert_eq(c->flags, 0);
+  cr_assert_eq(sc__v_set(c, "new", sc__v_null()), 0);
+  cr_assert_eq(sc__v_push(sc__v_get(c, "a"), sc__v_int(3)), 0);
+  cr_assert(json_text_eq(c, "{\"a\":[1,2,3],\"o\":{\"k\":\"v\"},\"new\":null}\n"));
+  sc__v_free(c);
+  sc__v_free(v);
+}
+
 SC_TEST(formats, json_reader_arguments) {
   sc__value *v = NULL;
   cr_assert_eq(sc__json_read(NULL, 1, &v), SC_EINVAL);
