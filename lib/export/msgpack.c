@@ -406,8 +406,8 @@ static int keys_reserve(conv *cv, size_t n) {
  * start on the key stack): checked, and its stored string in *key. */
 static int map_key(conv *cv, sc__objkeys *ok, size_t base, const msgpack_object *k, char **key) {
   SC_RETURN_IF(k->type != MSGPACK_OBJECT_STR, SC_EFORMAT);
-  const char *ktext = k->via.str.ptr;
   size_t klen = k->via.str.size;
+  const char *ktext = klen ? k->via.str.ptr : ""; /* msgpack-c: NULL when empty */
   *key = sc__objkeys_match(ok, ktext, klen);
   if (*key) return 0;
   SC_RETURN_IF(!text_ok(ktext, klen) || memchr(ktext, '\0', klen), SC_EFORMAT);
