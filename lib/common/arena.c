@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#ifdef SC__ARENA_ASAN
+#ifdef SC__ASAN
 #include <sanitizer/asan_interface.h>
 /* poisoned bytes after every allocation */
 #define REDZONE 16
@@ -15,7 +15,8 @@
 
 /* The first block is small (a tiny document stays tiny); each new one is
  * twice the last, up to MAX_BLOCK, so a large document needs few blocks
- * and wastes at most one block's tail. */
+ * and wastes at most one block's tail.  Sizes count the header, so that
+ * the large blocks are whole huge pages (sc__pages_alloc). */
 #define FIRST_BLOCK ((size_t)16 << 10)
 #define MAX_BLOCK ((size_t)4 << 20)
 
@@ -37,18 +38,18 @@ void sc__arena_free(sc__arena *a) {
   while (b) {
     sc__arena_block *next = b->next;
     ASAN_UNPOISON_MEMORY_REGION(b->data, b->size);
-    sc__free(b);
+    sc__pages_free(b, sizeof *b + b->size);
     b = next;
   }
   sc__arena_init(a);
 }
 
-static sc__arena_block *new_block(size_t size) {
-  if (size > SIZE_MAX - sizeof(sc__arena_block)) return NULL;
-  sc__arena_block *b = sc__malloc(sizeof *b + size);
+/* A block of `total` bytes, header included. */
+static sc__arena_block *new_block(size_t total) {
+  sc__arena_block *b = sc__pages_alloc(total);
   if (!b) return NULL;
-  b->size = size;
-  ASAN_POISON_MEMORY_REGION(b->data, size);
+  b->size = total - sizeof *b;
+  ASAN_POISON_MEMORY_REGION(b->data, b->size);
   return b;
 }
 
@@ -65,7 +66,8 @@ void *sc__arena_alloc_block(sc__arena *a, size_t n) {
   if (need > a->next_size / 4) {
     /* large: a block of its own, behind the current one, whose free tail
      * stays in use */
-    sc__arena_block *b = new_block(need);
+    if (need > SIZE_MAX - sizeof(sc__arena_block)) return NULL;
+    sc__arena_block *b = new_block(sizeof(sc__arena_block) + need);
     if (!b) return NULL;
     if (a->blocks) {
       b->next = a->blocks->next;

@@ -5,21 +5,14 @@
  *
  * Allocations are 8-byte aligned and cannot be freed or resized one by
  * one.  Not thread-safe: one arena belongs to one builder.  Blocks come
- * from sc__malloc, so the sanitizer builds see them; there each allocation
- * is also followed by a poisoned gap, so AddressSanitizer still catches an
- * overflow from one allocation into the next. */
+ * from sc__pages_alloc (huge pages for the large ones); in
+ * AddressSanitizer builds they come from malloc, so ASan and LeakSanitizer
+ * see them, and each allocation is followed by a poisoned gap, so an
+ * overflow from one allocation into the next is caught. */
 #ifndef SC_ARENA_H
 #define SC_ARENA_H
 
 #include "internal.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define SC__ARENA_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SC__ARENA_ASAN 1
-#endif
-#endif
 
 typedef struct sc__arena_block sc__arena_block;
 
@@ -37,7 +30,7 @@ void *sc__arena_alloc_block(sc__arena *a, size_t n);
 
 /* `n` bytes, 8-byte aligned, uninitialised; NULL when out of memory. */
 static inline void *sc__arena_alloc(sc__arena *a, size_t n) {
-#ifdef SC__ARENA_ASAN
+#ifdef SC__ASAN
   return sc__arena_alloc_block(a, n);
 #else
   n = (n + 7) & ~(size_t)7;

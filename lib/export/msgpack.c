@@ -201,7 +201,10 @@ static int decompress_stream(ZSTD_DCtx *dctx, const void *data, size_t len, char
   return 0;
 }
 
-static int decompress(const void *data, size_t len, char **out, size_t *outlen) {
+/* The payload of the one frame in data[0..len) in *out (*outlen bytes),
+ * from sc__pages_alloc(*mapped) when *mapped is not 0, else from
+ * sc__malloc. */
+static int decompress(const void *data, size_t len, char **out, size_t *outlen, size_t *mapped) {
   SC_RETURN_IF(len > SC__DOC_MAX_BYTES, SC_EFORMAT);
   /* exactly one frame, nothing after it */
   size_t fsz = ZSTD_findFrameCompressedSize(data, len);
@@ -215,20 +218,23 @@ static int decompress(const void *data, size_t len, char **out, size_t *outlen) 
   if (ZSTD_isError(ZSTD_DCtx_setParameter(dctx, ZSTD_d_windowLogMax, WINDOW_LOG_MAX))) {
     rc = SC_ENOMEM;
   } else if (cs == ZSTD_CONTENTSIZE_UNKNOWN) {
+    *mapped = 0;
     rc = decompress_stream(dctx, data, len, out, outlen);
   } else {
-    char *buf = sc__malloc((size_t)cs);
+    /* written once, read twice, freed: huge pages save most page faults */
+    char *buf = sc__pages_alloc((size_t)cs);
     if (!buf) {
       rc = SC_ENOMEM;
     } else {
       size_t n = ZSTD_decompressDCtx(dctx, buf, (size_t)cs, data, len);
       if (ZSTD_isError(n) || n != cs) {
-        sc__free(buf);
+        sc__pages_free(buf, (size_t)cs);
         rc = ZSTD_isError(n) && ZSTD_getErrorCode(n) == ZSTD_error_memory_allocation ? SC_ENOMEM
                                                                                      : SC_EFORMAT;
       } else {
         *out = buf;
         *outlen = n;
+        *mapped = n;
         rc = 0;
       }
     }
@@ -675,8 +681,8 @@ static int convert_root(conv *cv, sc__value **out) {
 int sc__msgpack_zstd_read(const void *data, size_t len, sc__value **out) {
   if (!out || (!data && len)) return SC_EINVAL;
   char *raw = NULL;
-  size_t rawlen = 0;
-  SC_FORWARD_IF_ERROR(decompress(data, len, &raw, &rawlen));
+  size_t rawlen = 0, mapped = 0;
+  SC_FORWARD_IF_ERROR(decompress(data, len, &raw, &rawlen, &mapped));
   conv cv;
   memset(&cv, 0, sizeof cv);
   cv.raw = raw;
@@ -688,7 +694,8 @@ int sc__msgpack_zstd_read(const void *data, size_t len, sc__value **out) {
   msgpack_unpacked_destroy(&cv.up);
   sc__free(cv.keys);
   sc__free(cv.big.v);
-  sc__free(raw);
+  if (mapped) sc__pages_free(raw, mapped);
+  else sc__free(raw);
   if (rc < 0) {
     sc__vdoc_abandon(cv.doc);
     return rc;

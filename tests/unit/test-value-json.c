@@ -389,3 +389,18 @@ SC_TEST(value_json, arena_documents) {
   sc__vdoc_abandon(d);
   sc__vdoc_abandon(NULL);
 }
+
+/* Large buffers (internal.h): any size, writable throughout, freed with
+ * the size they were asked for. */
+SC_TEST(value_json, large_buffers) {
+  static const size_t sizes[] = {1, 4096, SC__PAGES_MIN - 1, SC__PAGES_MIN, SC__PAGES_MIN + 1,
+                                 3 * SC__PAGES_MIN + 12345};
+  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+    unsigned char *p = sc__pages_alloc(sizes[i]);
+    cr_assert_not_null(p);
+    memset(p, 0x5A, sizes[i]);
+    cr_assert_eq(p[sizes[i] - 1], 0x5A);
+    sc__pages_free(p, sizes[i]);
+  }
+  sc__pages_free(NULL, 1);
+}
