@@ -21,7 +21,11 @@
  * SC__V_INT; every other number becomes SC__V_DOUBLE, parsed in the "C"
  * locale whatever the program's locale is.  "-0" is the integer 0.
  *
- * Recursion is bounded by SC__DOC_MAX_DEPTH. */
+ * Recursion is bounded by SC__DOC_MAX_DEPTH.
+ *
+ * The result is an arena document (value.h): nodes, strings and member
+ * arrays in one arena, object keys shared through per-depth shapes
+ * (doc.h), and nothing to unwind on failure but the arena. */
 #include <locale.h>
 #include <math.h>
 #include <pthread.h>
@@ -291,9 +295,9 @@ static int collect(jr *r, size_t base, sc__vtype t, char **keys, sc__value **out
     return *out ? 0 : SC_ENOMEM;
   }
   sc__value *c = node(r, t);
-  sc__value **items = n ? sc__arena_alloc(&r->doc->arena, n * sizeof *items) : NULL;
-  if (!c || (n && !items)) return SC_ENOMEM;
-  if (n) memcpy(items, r->items + base, n * sizeof *items);
+  sc__value **items = sc__arena_alloc(&r->doc->arena, n * sizeof *items);
+  if (!c || !items) return SC_ENOMEM;
+  memcpy(items, r->items + base, n * sizeof *items);
   c->u.c.items = items;
   c->u.c.keys = keys;
   c->u.c.len = c->u.c.cap = (uint32_t)n;

@@ -26,7 +26,9 @@
  *
  * A first pass over the decompressed bytes checks their structure and
  * bounds before msgpack-c unpacks them, so the unpacker never allocates
- * for lengths that the input cannot back. */
+ * for lengths that the input cannot back; msgpack-c then unpacks the
+ * document in pieces (see "pieces" below), converted into an arena
+ * document (value.h) as they come. */
 #include <math.h>
 #include <msgpack.h>
 #include <string.h>
