@@ -35,6 +35,27 @@ void sc__free(void *p);
 char *sc__strdup(const char *s);
 char *sc__strndup(const char *s, size_t n);
 
+/* AddressSanitizer builds (gcc and clang): the library then takes all its
+ * memory from the allocator ASan watches. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SC__ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SC__ASAN 1
+#endif
+#endif
+
+/* ---- large buffers written once (document arenas, decompressed
+ * payloads): from SC__PAGES_MIN bytes on, whole pages mapped from the
+ * kernel with transparent huge pages asked for, so that filling them takes
+ * one page fault per 2 MiB instead of one per 4 KiB (where the kernel
+ * offers huge pages; elsewhere they are ordinary pages).  Smaller sizes,
+ * and every size in AddressSanitizer builds, come from sc__malloc.  The
+ * contents start undefined.  Free with sc__pages_free and the same n. */
+#define SC__PAGES_MIN ((size_t)2 << 20)
+void *sc__pages_alloc(size_t n);
+void sc__pages_free(void *p, size_t n);
+
 /* ---- growable byte buffer */
 typedef struct sc__buf {
   char *data;

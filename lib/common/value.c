@@ -50,8 +50,44 @@ sc__value *sc__v_str(const char *s) { return sc__v_strn(s, s ? strlen(s) : 0); }
 sc__value *sc__v_array(void) { return mk(SC__V_ARRAY); }
 sc__value *sc__v_object(void) { return mk(SC__V_OBJECT); }
 
+sc__vdoc *sc__vdoc_create(void) {
+  sc__vdoc *d = sc__calloc(1, sizeof *d);
+  if (d) sc__arena_init(&d->arena);
+  return d;
+}
+
+sc__value *sc__vdoc_shared_slow(sc__vdoc *d, sc__value **slot, sc__vtype t) {
+  sc__value *v = sc__vdoc_node(d, t);
+  if (!v) return NULL;
+  /* the payload of "", [] and {} (the caller sets a number's or bool's) */
+  memset(&v->u, 0, sizeof v->u);
+  if (t == SC__V_STRING) {
+    if (!(v->u.str.s = sc__arena_strndup(&d->arena, "", 0))) return NULL;
+  }
+  *slot = v;
+  return v;
+}
+
+sc__value *sc__vdoc_finish(sc__vdoc *d, const sc__value *root) {
+  d->root = *root;
+  d->root.flags = SC__VF_ARENA | SC__VF_ROOT;
+  return &d->root;
+}
+
+void sc__vdoc_abandon(sc__vdoc *d) {
+  if (!d) return;
+  sc__arena_free(&d->arena);
+  sc__free(d);
+}
+
 void sc__v_free(sc__value *v) {
   if (!v) return;
+  if (v->flags & SC__VF_ARENA) {
+    /* the root gives back the whole document; its other nodes go with it */
+    if (v->flags & SC__VF_ROOT)
+      sc__vdoc_abandon((sc__vdoc *)(void *)((char *)v - offsetof(sc__vdoc, root)));
+    return;
+  }
   if (v->type == SC__V_STRING) sc__free(v->u.str.s);
   if (v->type == SC__V_ARRAY || v->type == SC__V_OBJECT) {
     for (size_t i = 0; i < v->u.c.len; i++) {
@@ -65,8 +101,9 @@ void sc__v_free(sc__value *v) {
 }
 
 int sc__v_reserve(sc__value *c, size_t n) {
-  if (c->u.c.cap - c->u.c.len >= n) return 0;
-  if (n > SIZE_MAX / 2 / sizeof(void *) - c->u.c.len) return SC_ENOMEM;
+  if (c->flags & SC__VF_ARENA) return SC_EINVAL;
+  if ((size_t)(c->u.c.cap - c->u.c.len) >= n) return 0;
+  if (n > UINT32_MAX - (size_t)c->u.c.len) return SC_ENOMEM;
   size_t cap = c->u.c.len + n;
   sc__value **items = sc__realloc(c->u.c.items, cap * sizeof *items);
   if (!items) return SC_ENOMEM;
@@ -76,19 +113,21 @@ int sc__v_reserve(sc__value *c, size_t n) {
     if (!keys) return SC_ENOMEM;
     c->u.c.keys = keys;
   }
-  c->u.c.cap = cap;
+  c->u.c.cap = (uint32_t)cap;
   return 0;
 }
 
 /* Room for one more member, doubling. */
 static int grow(sc__value *c) {
   if (c->u.c.len < c->u.c.cap) return 0;
-  return sc__v_reserve(c, c->u.c.cap ? c->u.c.cap : 8);
+  size_t more = c->u.c.cap ? c->u.c.cap : 8;
+  if (more > UINT32_MAX - (size_t)c->u.c.cap) more = UINT32_MAX - (size_t)c->u.c.cap;
+  return sc__v_reserve(c, more ? more : 1);
 }
 
 int sc__v_push(sc__value *arr, sc__value *item) {
   if (!item) return SC_ENOMEM;
-  if (!arr || arr->type != SC__V_ARRAY) {
+  if (!arr || arr->type != SC__V_ARRAY || (arr->flags & SC__VF_ARENA)) {
     sc__v_free(item);
     return SC_EINVAL;
   }
@@ -102,7 +141,7 @@ int sc__v_push(sc__value *arr, sc__value *item) {
 
 int sc__v_set(sc__value *obj, const char *key, sc__value *item) {
   if (!item) return SC_ENOMEM;
-  if (!obj || obj->type != SC__V_OBJECT || !key) {
+  if (!obj || obj->type != SC__V_OBJECT || !key || (obj->flags & SC__VF_ARENA)) {
     sc__v_free(item);
     return SC_EINVAL;
   }

@@ -165,6 +165,53 @@ int sc__keyset_insert(sc__keyset *ks, const char *const *keys, size_t klen) {
   return 0;
 }
 
+void sc__objkeys_begin(sc__objkeys *ok, const sc__shape *shape) {
+  ok->shape = *shape;
+  ok->n = 0;
+  ok->on_shape = shape->n > 0;
+  sc__keyset_init(&ok->ks);
+}
+
+void sc__objkeys_free(sc__objkeys *ok) { sc__keyset_free(&ok->ks); }
+
+int sc__objkeys_other(sc__objkeys *ok, sc__arena *a, char *const *keys, const char *k, size_t klen,
+                      char **out) {
+  const char *const *ks = (const char *const *)keys;
+  if (ok->on_shape) {
+    /* leaving the shape: its keys so far go into the key set */
+    ok->on_shape = false;
+    for (size_t i = 0; i < ok->n; i++) SC_FORWARD_IF_ERROR(sc__keyset_insert(&ok->ks, ks, ok->shape.lens[i]));
+  }
+  SC_RETURN_IF(sc__keyset_find(&ok->ks, ks, k, klen) >= 0, SC_EFORMAT);
+  *out = sc__arena_strndup(a, k, klen);
+  return *out ? 0 : SC_ENOMEM;
+}
+
+int sc__objkeys_end(sc__objkeys *ok, sc__arena *a, char *const *keys, sc__shape *shape,
+                    char ***out) {
+  size_t n = ok->n;
+  if (n == 0) {
+    *out = NULL;
+    return 0;
+  }
+  if (ok->on_shape) {
+    *out = ok->shape.keys;
+    return 0;
+  }
+  char **copy = sc__arena_alloc(a, n * sizeof *copy);
+  uint32_t *lens = sc__arena_alloc(a, n * sizeof *lens);
+  if (!copy || !lens) return SC_ENOMEM;
+  for (size_t i = 0; i < n; i++) {
+    copy[i] = keys[i];
+    lens[i] = (uint32_t)strlen(keys[i]);
+  }
+  shape->keys = copy;
+  shape->lens = lens;
+  shape->n = n;
+  *out = copy;
+  return 0;
+}
+
 static int grow(sc__value *c) {
   if (c->u.c.len < c->u.c.cap) return 0;
   return sc__v_reserve(c, c->u.c.cap ? c->u.c.cap : 4);

@@ -9,6 +9,7 @@
 #define SC_DOC_H
 
 #include <stdbool.h>
+#include <string.h>
 
 #include "export.h"
 
@@ -61,6 +62,71 @@ ptrdiff_t sc__keyset_find(const sc__keyset *ks, const char *const *keys, const c
                           size_t klen);
 /* Record keys[ks->n] (klen bytes, NUL-terminated, absent so far). */
 int sc__keyset_insert(sc__keyset *ks, const char *const *keys, size_t klen);
+
+/* ---- keys of the objects a reader builds ---------------------------------
+ *
+ * Objects in a profile come in long runs with the same keys in the same
+ * order: every line and function has the same two dozen.  A reader keeps,
+ * per nesting depth, the keys of the last object it completed there (a
+ * shape).  While an object's keys repeat the shape's, each costs a length
+ * and byte comparison: it takes the shape's (arena) string, needs no
+ * duplicate check (the shape was checked when it was made), and once the
+ * object is complete it takes the shape's keys array as its own when its
+ * keys are the shape's or a prefix of them.  The first key that differs
+ * moves the object to the general path: a copy of the key in the arena, a
+ * key set (sc__keyset) for duplicates, and a new keys array at the end,
+ * which becomes the depth's shape. */
+typedef struct sc__shape {
+  char **keys;    /* in the document's arena */
+  uint32_t *lens; /* strlen of each */
+  size_t n;
+} sc__shape;
+
+/* The keys of one object being read.  The keys accepted so far sit in a
+ * caller's array, keys[0..n); the caller passes that array to each call
+ * (it may have moved since the last one). */
+typedef struct sc__objkeys {
+  sc__shape shape; /* the depth's shape when the object began */
+  size_t n;        /* keys accepted */
+  bool on_shape;   /* keys[0..n) are shape.keys[0..n) */
+  sc__keyset ks;   /* off the shape: the keys, for duplicate detection */
+} sc__objkeys;
+
+void sc__objkeys_begin(sc__objkeys *ok, const sc__shape *shape);
+void sc__objkeys_free(sc__objkeys *ok);
+
+/* The shape's string when key k (klen bytes) is the next key of the
+ * shape and every key so far was too; NULL otherwise (then the caller
+ * checks the key's text and calls sc__objkeys_other). */
+static inline char *sc__objkeys_match(const sc__objkeys *ok, const char *k, size_t klen) {
+  if (ok->on_shape && ok->n < ok->shape.n && ok->shape.lens[ok->n] == klen &&
+      memcmp(ok->shape.keys[ok->n], k, klen) == 0)
+    return ok->shape.keys[ok->n];
+  return NULL;
+}
+
+/* A key that sc__objkeys_match did not match (its text already checked
+ * by the caller: no NUL inside): SC_EFORMAT if it is among keys[0..n),
+ * else its copy in arena `a` in *out. */
+int sc__objkeys_other(sc__objkeys *ok, sc__arena *a, char *const *keys, const char *k, size_t klen,
+                      char **out);
+
+/* Accept keys[ok->n], the key that sc__objkeys_match or _other returned
+ * (klen bytes), which the caller has stored there. */
+static inline int sc__objkeys_commit(sc__objkeys *ok, char *const *keys, size_t klen) {
+  if (ok->on_shape) {
+    ok->n++;
+    return 0;
+  }
+  int rc = sc__keyset_insert(&ok->ks, (const char *const *)keys, klen);
+  if (rc == 0) ok->n++;
+  return rc;
+}
+
+/* The complete object's keys array (NULL for no keys): the shape's, or a
+ * copy of keys[0..n) in `a` that becomes the new *shape. */
+int sc__objkeys_end(sc__objkeys *ok, sc__arena *a, char *const *keys, sc__shape *shape,
+                    char ***out);
 
 /* Append `item` (owned; freed on failure) to array `arr`. */
 int sc__doc_push(sc__value *arr, sc__value *item);

@@ -21,7 +21,11 @@
  * SC__V_INT; every other number becomes SC__V_DOUBLE, parsed in the "C"
  * locale whatever the program's locale is.  "-0" is the integer 0.
  *
- * Recursion is bounded by SC__DOC_MAX_DEPTH. */
+ * Recursion is bounded by SC__DOC_MAX_DEPTH.
+ *
+ * The result is an arena document (value.h): nodes, strings and member
+ * arrays in one arena, object keys shared through per-depth shapes
+ * (doc.h), and nothing to unwind on failure but the arena. */
 #include <locale.h>
 #include <math.h>
 #include <pthread.h>
@@ -34,6 +38,7 @@ typedef struct jr {
   const unsigned char *p, *end;
   int depth;
   size_t nvalues;
+  sc__vdoc *doc;   /* every node, string and member array goes here */
   sc__buf scratch; /* strings with escapes are decoded here */
   /* Members of the containers being parsed, innermost last: a container
    * gets arrays of exactly its size once it is complete, instead of
@@ -41,6 +46,7 @@ typedef struct jr {
   sc__value **items;
   char **keys;
   size_t sp, cap;
+  sc__shape shapes[SC__DOC_MAX_DEPTH + 1]; /* per depth (doc.h) */
 } jr;
 
 #define FAIL_IF(cond) SC_RETURN_IF(cond, SC_EFORMAT)
@@ -191,6 +197,13 @@ static int string_span(jr *r, const char **s, size_t *n) {
   }
 }
 
+static inline sc__value *node(jr *r, sc__vtype t) { return sc__vdoc_node(r->doc, t); }
+
+static int mk_int(jr *r, int64_t i, sc__value **out) {
+  *out = sc__vdoc_int(r->doc, i);
+  return *out ? 0 : SC_ENOMEM;
+}
+
 static int parse_number(jr *r, sc__value **out) {
   const unsigned char *s = r->p;
   int neg = 0, integral = 1;
@@ -224,14 +237,9 @@ static int parse_number(jr *r, sc__value **out) {
     uint64_t v = 0;
     for (size_t i = 0; i < ndigits; i++) v = v * 10 + (uint64_t)(digits[i] - '0');
     /* 19 digits cannot overflow uint64; check the int64 range */
-    if (!neg && v <= (uint64_t)INT64_MAX) {
-      *out = sc__v_int((int64_t)v);
-      return *out ? 0 : SC_ENOMEM;
-    }
-    if (neg && v <= (uint64_t)INT64_MAX + 1) {
-      *out = sc__v_int(v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v);
-      return *out ? 0 : SC_ENOMEM;
-    }
+    if (!neg && v <= (uint64_t)INT64_MAX) return mk_int(r, (int64_t)v, out);
+    if (neg && v <= (uint64_t)INT64_MAX + 1)
+      return mk_int(r, v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v, out);
   }
   size_t len = (size_t)(r->p - s);
   char small[64], *text = small;
@@ -246,8 +254,11 @@ static int parse_number(jr *r, sc__value **out) {
   int whole = end == text + len;
   if (text != small) sc__free(text);
   FAIL_IF(!whole || !isfinite(d));
-  *out = sc__v_double(d);
-  return *out ? 0 : SC_ENOMEM;
+  sc__value *v = node(r, SC__V_DOUBLE);
+  if (!v) return SC_ENOMEM;
+  v->u.d = d;
+  *out = v;
+  return 0;
 }
 
 static int lit(jr *r, const char *w, size_t n) {
@@ -258,19 +269,16 @@ static int lit(jr *r, const char *w, size_t n) {
 
 static int parse_value(jr *r, sc__value **out);
 
-/* Push a member (key NULL for arrays); both are freed on failure. */
+/* Push a member (key NULL for arrays). */
 static int push(jr *r, char *key, sc__value *item) {
-  if (r->sp == r->cap) {
-    size_t cap = r->cap ? r->cap * 2 : 256;
+  if (SC_UNLIKELY(r->sp == r->cap)) {
+    size_t cap = r->cap * 2;
     sc__value **ni = sc__realloc(r->items, cap * sizeof *ni);
-    if (ni) r->items = ni;
-    char **nk = ni ? sc__realloc(r->keys, cap * sizeof *nk) : NULL;
-    if (nk) r->keys = nk;
-    if (!ni || !nk) {
-      sc__free(key);
-      sc__v_free(item);
-      return SC_ENOMEM;
-    }
+    if (!ni) return SC_ENOMEM;
+    r->items = ni;
+    char **nk = sc__realloc(r->keys, cap * sizeof *nk);
+    if (!nk) return SC_ENOMEM;
+    r->keys = nk;
     r->cap = cap;
   }
   r->keys[r->sp] = key;
@@ -278,32 +286,23 @@ static int push(jr *r, char *key, sc__value *item) {
   return 0;
 }
 
-/* Drop the members pushed since `base`. */
-static void unwind(jr *r, size_t base) {
-  while (r->sp > base) {
-    r->sp--;
-    sc__free(r->keys[r->sp]);
-    sc__v_free(r->items[r->sp]);
-  }
-}
-
-/* Move the members pushed since `base` into container `c`. */
-static int collect(jr *r, size_t base, sc__value *c) {
+/* A container node of type t holding the members pushed since `base`
+ * (popped), with `keys` as its keys array (objects). */
+static int collect(jr *r, size_t base, sc__vtype t, char **keys, sc__value **out) {
   size_t n = r->sp - base;
-  if (n == 0) return 0;
-  sc__value **items = sc__malloc(n * sizeof *items);
-  char **keys = c->type == SC__V_OBJECT ? sc__malloc(n * sizeof *keys) : NULL;
-  if (!items || (c->type == SC__V_OBJECT && !keys)) {
-    sc__free(items);
-    sc__free(keys);
-    return SC_ENOMEM;
+  if (n == 0) {
+    *out = sc__vdoc_empty(r->doc, t);
+    return *out ? 0 : SC_ENOMEM;
   }
+  sc__value *c = node(r, t);
+  sc__value **items = sc__arena_alloc(&r->doc->arena, n * sizeof *items);
+  if (!c || !items) return SC_ENOMEM;
   memcpy(items, r->items + base, n * sizeof *items);
-  if (keys) memcpy(keys, r->keys + base, n * sizeof *keys);
   c->u.c.items = items;
   c->u.c.keys = keys;
-  c->u.c.len = c->u.c.cap = n;
+  c->u.c.len = c->u.c.cap = (uint32_t)n;
   r->sp = base;
+  *out = c;
   return 0;
 }
 
@@ -332,21 +331,16 @@ static int parse_array(jr *r, sc__value **out) {
       break;
     }
   }
-  sc__value *arr = rc == 0 ? sc__v_array() : NULL;
-  if (rc == 0 && (!arr || collect(r, base, arr) < 0)) rc = SC_ENOMEM;
-  if (rc < 0) {
-    unwind(r, base);
-    sc__v_free(arr);
-    return rc;
-  }
-  *out = arr;
-  return 0;
+  if (rc == 0) rc = collect(r, base, SC__V_ARRAY, NULL, out);
+  r->sp = base; /* what a failure left in the arena goes with the document */
+  return rc;
 }
 
 static int parse_object(jr *r, sc__value **out) {
   size_t base = r->sp;
-  sc__keyset ks;
-  sc__keyset_init(&ks);
+  sc__shape *shape = &r->shapes[r->depth];
+  sc__objkeys ok;
+  sc__objkeys_begin(&ok, shape);
   int rc = 0;
   r->p++;
   skip_ws(r);
@@ -362,30 +356,29 @@ static int parse_object(jr *r, sc__value **out) {
       const char *ktext;
       size_t klen;
       if ((rc = string_span(r, &ktext, &klen)) < 0) break;
-      if (memchr(ktext, '\0', klen) || ++r->nvalues > SC__DOC_MAX_VALUES ||
-          sc__keyset_find(&ks, (const char *const *)r->keys + base, ktext, klen) >= 0) {
-        rc = SC_EFORMAT; /* NUL in a key, too many values, duplicate key */
+      if (++r->nvalues > SC__DOC_MAX_VALUES) {
+        rc = SC_EFORMAT;
         break;
       }
-      char *key = sc__strndup(ktext, klen);
+      char *key = sc__objkeys_match(&ok, ktext, klen);
       if (!key) {
-        rc = SC_ENOMEM;
-        break;
+        if (memchr(ktext, '\0', klen)) {
+          rc = SC_EFORMAT; /* NUL in a key */
+          break;
+        }
+        /* SC_EFORMAT: a duplicate key */
+        if ((rc = sc__objkeys_other(&ok, &r->doc->arena, r->keys + base, ktext, klen, &key)) < 0)
+          break;
       }
       skip_ws(r);
       if (r->p >= r->end || *r->p != ':') {
-        sc__free(key);
         rc = SC_EFORMAT;
         break;
       }
       r->p++;
       sc__value *item = NULL;
-      if ((rc = parse_value(r, &item)) < 0) {
-        sc__free(key);
-        break;
-      }
-      if ((rc = push(r, key, item)) < 0 ||
-          (rc = sc__keyset_insert(&ks, (const char *const *)r->keys + base, klen)) < 0)
+      if ((rc = parse_value(r, &item)) < 0) break;
+      if ((rc = push(r, key, item)) < 0 || (rc = sc__objkeys_commit(&ok, r->keys + base, klen)) < 0)
         break;
       skip_ws(r);
       if (r->p < r->end && *r->p == ',') {
@@ -400,16 +393,12 @@ static int parse_object(jr *r, sc__value **out) {
       break;
     }
   }
-  sc__keyset_free(&ks);
-  sc__value *obj = rc == 0 ? sc__v_object() : NULL;
-  if (rc == 0 && (!obj || collect(r, base, obj) < 0)) rc = SC_ENOMEM;
-  if (rc < 0) {
-    unwind(r, base);
-    sc__v_free(obj);
-    return rc;
-  }
-  *out = obj;
-  return 0;
+  char **keys = NULL;
+  if (rc == 0) rc = sc__objkeys_end(&ok, &r->doc->arena, r->keys + base, shape, &keys);
+  sc__objkeys_free(&ok);
+  if (rc == 0) rc = collect(r, base, SC__V_OBJECT, keys, out);
+  r->sp = base;
+  return rc;
 }
 
 static int parse_value(jr *r, sc__value **out) {
@@ -430,26 +419,33 @@ static int parse_value(jr *r, sc__value **out) {
       const char *s;
       size_t n;
       SC_FORWARD_IF_ERROR(string_span(r, &s, &n));
-      *out = sc__v_strn(s, n);
-      return *out ? 0 : SC_ENOMEM;
+      if (n == 0) {
+        *out = sc__vdoc_empty(r->doc, SC__V_STRING);
+        return *out ? 0 : SC_ENOMEM;
+      }
+      sc__value *v = node(r, SC__V_STRING);
+      char *copy = v ? sc__arena_strndup(&r->doc->arena, s, n) : NULL;
+      if (!copy) return SC_ENOMEM;
+      v->u.str.s = copy;
+      v->u.str.len = n;
+      *out = v;
+      return 0;
     }
     case 't':
-      SC_FORWARD_IF_ERROR(lit(r, "true", 4));
-      *out = sc__v_bool(true);
-      break;
-    case 'f':
-      SC_FORWARD_IF_ERROR(lit(r, "false", 5));
-      *out = sc__v_bool(false);
-      break;
+    case 'f': {
+      int t = c == 't';
+      SC_FORWARD_IF_ERROR(t ? lit(r, "true", 4) : lit(r, "false", 5));
+      *out = sc__vdoc_bool(r->doc, t);
+      return *out ? 0 : SC_ENOMEM;
+    }
     case 'n':
       SC_FORWARD_IF_ERROR(lit(r, "null", 4));
-      *out = sc__v_null();
-      break;
+      *out = sc__vdoc_null(r->doc);
+      return *out ? 0 : SC_ENOMEM;
     default:
       FAIL_IF(c != '-' && (c < '0' || c > '9'));
       return parse_number(r, out);
   }
-  return *out ? 0 : SC_ENOMEM;
 }
 
 int sc__json_read(const char *data, size_t len, sc__value **out) {
@@ -463,19 +459,20 @@ int sc__json_read(const char *data, size_t len, sc__value **out) {
   r.cap = 256;
   r.items = sc__malloc(r.cap * sizeof *r.items);
   r.keys = sc__malloc(r.cap * sizeof *r.keys);
+  r.doc = sc__vdoc_create();
   sc__value *v = NULL;
-  int rc = r.items && r.keys ? parse_value(&r, &v) : SC_ENOMEM;
+  int rc = r.items && r.keys && r.doc ? parse_value(&r, &v) : SC_ENOMEM;
   if (rc == 0) {
     skip_ws(&r);
-    if (r.p != r.end) {
-      sc__v_free(v);
-      rc = SC_EFORMAT;
-    }
+    if (r.p != r.end) rc = SC_EFORMAT;
   }
   sc__buf_free(&r.scratch);
-  unwind(&r, 0);
   sc__free(r.items);
   sc__free(r.keys);
-  if (rc == 0) *out = v;
-  return rc;
+  if (rc < 0) {
+    sc__vdoc_abandon(r.doc);
+    return rc;
+  }
+  *out = sc__vdoc_finish(r.doc, v);
+  return 0;
 }

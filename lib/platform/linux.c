@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -71,6 +72,45 @@ int sc__write_file_atomic(const char *path, const void *data, size_t len) {
   if (rc != 0) unlink(tmp);
   sc__free(tmp);
   return rc;
+}
+
+/* ---- large buffers ----------------------------------------------------- */
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+#ifndef SC__ASAN
+static size_t pages_len(size_t n) { return (n + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1); }
+#endif
+
+void *sc__pages_alloc(size_t n) {
+#ifndef SC__ASAN
+  if (n >= SC__PAGES_MIN && n <= SIZE_MAX / 2) {
+    /* a 2 MiB-aligned mapping, whole huge pages long: map one huge page
+     * more than needed and unmap what sticks out on either side */
+    size_t len = pages_len(n);
+    char *m = mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) return NULL;
+    char *p = (char *)(((uintptr_t)m + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+    size_t head = (size_t)(p - m), tail = HUGE_PAGE - head;
+    if (head) munmap(m, head);
+    if (tail) munmap(p + len, tail);
+    /* advice only: without it (or without THP) these are ordinary pages */
+    (void)madvise(p, len, MADV_HUGEPAGE);
+    return p;
+  }
+#endif
+  return sc__malloc(n);
+}
+
+void sc__pages_free(void *p, size_t n) {
+  if (!p) return;
+#ifndef SC__ASAN
+  if (n >= SC__PAGES_MIN && n <= SIZE_MAX / 2) {
+    munmap(p, pages_len(n));
+    return;
+  }
+#endif
+  sc__free(p);
 }
 
 int sc__read_file_max(const char *path, size_t max, char **data, size_t *len) {

@@ -317,6 +317,7 @@ SC_TEST(formats, msgpack_types_round_trip) {
   sc__v_push(a, sc__v_strn("a\0b", 3));
   sc__v_push(a, sc__v_object());
   sc__v_set(doc, "a", a);
+  sc__v_set_str(doc, "", "an empty key"); /* msgpack-c gives empty strings no pointer */
   /* the document may have keys named like the header's */
   sc__v_set_str(doc, "format", "mine");
   sc__v_set_int(doc, "format_version", 99);
@@ -341,7 +342,8 @@ SC_TEST(formats, msgpack_types_round_trip) {
   cr_assert_eq(b->u.c.items[11]->type, SC__V_OBJECT);
   cr_assert_str_eq(sc__v_get(back, "format")->u.str.s, "mine");
   cr_assert_eq(sc__v_get(back, "format_version")->u.i, 99);
-  cr_assert_eq(back->u.c.len, 3);
+  cr_assert_str_eq(sc__v_get(back, "")->u.str.s, "an empty key");
+  cr_assert_eq(back->u.c.len, 4);
   sc__buf_free(&z);
   sc__v_free(doc);
   sc__v_free(back);
@@ -412,6 +414,184 @@ SC_TEST(formats, nesting_limit_is_the_same_for_both_formats) {
     sc__buf_free(&j);
     sc__buf_free(&z);
     sc__v_free(doc);
+  }
+}
+
+/* ---- large documents: the reader's pieces (msgpack.c) ------------------- */
+
+/* A document with containers larger than the reader's piece size (64 KiB)
+ * at every level: the root, a map of files, long arrays, a large map of
+ * scalars, a long string, nested arrays down to the depth limit. */
+static sc__value *large_doc(void) {
+  sc__value *doc = sc__v_object();
+  sc__value *files = sc__v_object();
+  for (int f = 0; f < 300; f++) {
+    sc__value *fo = sc__v_object(), *lines = sc__v_array();
+    for (int l = 0; l < 40; l++) {
+      sc__value *lo = sc__v_object();
+      sc__v_set_str(lo, "line", "    total += item.weight * item.count");
+      sc__v_set_int(lo, "lineno", l + 1);
+      sc__v_set_double(lo, "n_cpu_percent_python", (f * 40 + l) / 7.0);
+      sc__v_set_int(lo, "n_malloc_mb", 0);
+      sc__v_set(lo, "memory_samples", sc__v_array());
+      if (l % 9 == 0) sc__v_set_str(lo, "extra", "only some lines");
+      sc__v_push(lines, lo);
+    }
+    sc__v_set(fo, "lines", lines);
+    sc__v_set(fo, "leaks", sc__v_object());
+    char path[64];
+    snprintf(path, sizeof path, "/srv/app/module_%04d.py", f);
+    sc__v_set(files, path, fo);
+  }
+  sc__v_set(doc, "files", files);
+  sc__value *ints = sc__v_array();
+  for (int i = 0; i < 40000; i++) sc__v_push(ints, sc__v_int(i * 37 - 5000));
+  sc__v_set(doc, "ints", ints);
+  sc__value *scalars = sc__v_object();
+  for (int i = 0; i < 9000; i++) {
+    char k[32];
+    snprintf(k, sizeof k, "key %d \xc3\xa9", i);
+    sc__v_set_double(scalars, k, i + 0.5);
+  }
+  sc__v_set(doc, "scalars", scalars);
+  char *big = malloc(100000);
+  for (int i = 0; i < 100000; i++) big[i] = (char)('a' + i % 26);
+  sc__v_set(doc, "text", sc__v_strn(big, 100000));
+  free(big);
+  sc__value *deep = sc__v_array(), *cur = deep;
+  for (int d = 0; d < 29; d++) { /* the root, "deep" and 29 more: depth 31 */
+    sc__value *next = sc__v_array();
+    sc__v_push(cur, sc__v_str("before"));
+    sc__v_push(cur, next);
+    sc__v_push(cur, sc__v_str("after"));
+    cur = next;
+  }
+  for (int i = 0; i < 30000; i++) sc__v_push(cur, sc__v_double(i / 3.0));
+  sc__v_set(doc, "deep", deep);
+  sc__v_set_str(doc, "last", "end");
+  return doc;
+}
+
+SC_TEST(formats, msgpack_large_documents_round_trip) {
+  sc__value *doc = large_doc();
+  sc__buf j, z, back;
+  sc__buf_init(&j), sc__buf_init(&z), sc__buf_init(&back);
+  cr_assert_eq(sc__json_write(doc, &j, -1), 0);
+  cr_assert_eq(sc__msgpack_zstd_write(doc, &z), 0);
+  sc__value *v = NULL;
+  cr_assert_eq(sc__msgpack_zstd_read(z.data, z.len, &v), 0);
+  cr_assert_eq(sc__json_write(v, &back, -1), 0);
+  cr_assert_eq(back.len, j.len);
+  cr_assert(memcmp(back.data, j.data, j.len) == 0, "the document changed");
+  /* the JSON reader builds the same */
+  sc__value *w = NULL;
+  cr_assert_eq(sc__json_read(j.data, j.len, &w), 0);
+  sc__buf_free(&back);
+  sc__buf_init(&back);
+  cr_assert_eq(sc__json_write(w, &back, -1), 0);
+  cr_assert(back.len == j.len && memcmp(back.data, j.data, j.len) == 0);
+  sc__v_free(v), sc__v_free(w), sc__v_free(doc);
+  sc__buf_free(&j), sc__buf_free(&z), sc__buf_free(&back);
+}
+
+/* What makes a large container malformed (deep in a large document) is
+ * refused as in a small one. */
+enum {
+  BAD_NONE,
+  BAD_DUP_KEY,     /* a key repeated at the end of a large map */
+  BAD_INT_KEY,     /* a non-str key in a large map */
+  BAD_UTF8_KEY,    /* an invalid UTF-8 key in a large map */
+  BAD_NAN,         /* NaN in a large array */
+  BAD_UTF8_STR,    /* an invalid UTF-8 string in a large array */
+  BAD_BIN,         /* a bin value in a large array */
+  BAD_NAME,        /* another format name, large root */
+  BAD_VERSION,     /* a newer format_version, large root */
+  BAD_HEADER_ARRAY,/* a large array as the format name */
+  BAD_DEEP_DUP,    /* a duplicate key in a small map inside large ones */
+  BAD_COUNT
+};
+
+static char *large_raw(int bad, size_t *zlen) {
+  msgpack_sbuffer sb;
+  msgpack_sbuffer_init(&sb);
+  msgpack_packer pk;
+  msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+  msgpack_pack_map(&pk, 4);
+  msgpack_pack_str_with_body(&pk, "format", 6);
+  if (bad == BAD_HEADER_ARRAY) {
+    msgpack_pack_array(&pk, 30000);
+    for (int i = 0; i < 30000; i++) msgpack_pack_int(&pk, i);
+  } else if (bad == BAD_NAME) {
+    msgpack_pack_str_with_body(&pk, "other-profile", 13);
+  } else {
+    msgpack_pack_str_with_body(&pk, SC__PROFILE_FORMAT_NAME, strlen(SC__PROFILE_FORMAT_NAME));
+  }
+  msgpack_pack_str_with_body(&pk, "format_version", 14);
+  msgpack_pack_int(&pk, bad == BAD_VERSION ? SC__PROFILE_FORMAT_VERSION + 1 : 1);
+  /* "files": a large map of large maps */
+  msgpack_pack_str_with_body(&pk, "files", 5);
+  msgpack_pack_map(&pk, 3);
+  for (int f = 0; f < 3; f++) {
+    char k[32];
+    snprintf(k, sizeof k, "file%d", f);
+    msgpack_pack_str_with_body(&pk, k, strlen(k));
+    int n = 12000; /* about 100 KB: a large map */
+    msgpack_pack_map(&pk, (size_t)n + (f == 2 && bad >= BAD_DUP_KEY && bad <= BAD_UTF8_KEY));
+    for (int i = 0; i < n; i++) {
+      snprintf(k, sizeof k, "k%d", i);
+      msgpack_pack_str_with_body(&pk, k, strlen(k));
+      if (f == 1 && i == 4000) { /* a small map with the same keys as its neighbours */
+        msgpack_pack_map(&pk, 2);
+        msgpack_pack_str_with_body(&pk, "a", 1);
+        msgpack_pack_int(&pk, 1);
+        msgpack_pack_str_with_body(&pk, bad == BAD_DEEP_DUP ? "a" : "b", 1);
+        msgpack_pack_int(&pk, 2);
+      } else if (f == 1 && i > 3990) {
+        msgpack_pack_map(&pk, 2);
+        msgpack_pack_str_with_body(&pk, "a", 1);
+        msgpack_pack_int(&pk, 1);
+        msgpack_pack_str_with_body(&pk, "b", 1);
+        msgpack_pack_int(&pk, 2);
+      } else {
+        msgpack_pack_int(&pk, i);
+      }
+    }
+    if (f == 2 && bad == BAD_DUP_KEY) msgpack_pack_str_with_body(&pk, "k17", 3), msgpack_pack_nil(&pk);
+    if (f == 2 && bad == BAD_INT_KEY) msgpack_pack_int(&pk, 5), msgpack_pack_nil(&pk);
+    if (f == 2 && bad == BAD_UTF8_KEY) msgpack_pack_str_with_body(&pk, "k\xff", 2), msgpack_pack_nil(&pk);
+  }
+  msgpack_pack_str_with_body(&pk, "values", 6);
+  msgpack_pack_array(&pk, 30000);
+  for (int i = 0; i < 30000; i++) {
+    if (i == 29999 && bad == BAD_NAN) msgpack_pack_double(&pk, NAN);
+    else if (i == 29999 && bad == BAD_UTF8_STR) msgpack_pack_str_with_body(&pk, "\xc3\x28", 2);
+    else if (i == 29999 && bad == BAD_BIN) msgpack_pack_bin_with_body(&pk, "x", 1);
+    else msgpack_pack_double(&pk, i / 7.0);
+  }
+  char *z = zstd_of(sb.data, sb.size, 1, zlen);
+  cr_assert_gt(sb.size, 200000);
+  msgpack_sbuffer_destroy(&sb);
+  return z;
+}
+
+SC_TEST(formats, msgpack_large_documents_malformed) {
+  for (int bad = 0; bad < BAD_COUNT; bad++) {
+    size_t zlen;
+    char *z = large_raw(bad, &zlen);
+    sc__value *v = NULL;
+    int rc = sc__msgpack_zstd_read(z, zlen, &v);
+    cr_assert_eq(rc, bad == BAD_NONE ? 0 : SC_EFORMAT, "case %d: %s", bad, sc_strerror(rc));
+    if (bad == BAD_NONE) {
+      const sc__value *f1 = sc__v_get(sc__v_get(v, "files"), "file1");
+      cr_assert_eq(sc__v_len(f1), 12000);
+      cr_assert_eq(sc__v_get(sc__v_get(f1, "k4000"), "b")->u.i, 2);
+      cr_assert_eq(sc__v_len(sc__v_get(v, "values")), 30000);
+    }
+    sc__v_free(v);
+    sc_profile_t *p = NULL;
+    cr_assert_eq(sc_profile_load_buffer(z, zlen, &p), bad == BAD_NONE ? 0 : SC_EFORMAT);
+    sc_profile_free(p);
+    free(z);
   }
 }
 
@@ -545,6 +725,133 @@ SC_TEST(formats, json_duplicate_keys_in_large_objects) {
     sc__v_free(v);
     sc__buf_free(&b);
   }
+}
+
+/* Raw MessagePack for a document of `n` objects in "a", each given as a
+ * list of keys (one string, keys separated by spaces), in a zstd frame. */
+static char *mp_objects(const char *const *objs, size_t n, size_t *zlen) {
+  msgpack_sbuffer sb;
+  msgpack_sbuffer_init(&sb);
+  msgpack_packer pk;
+  msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+  msgpack_pack_map(&pk, 3);
+  msgpack_pack_str_with_body(&pk, "format", 6);
+  msgpack_pack_str_with_body(&pk, SC__PROFILE_FORMAT_NAME, strlen(SC__PROFILE_FORMAT_NAME));
+  msgpack_pack_str_with_body(&pk, "format_version", 14);
+  msgpack_pack_int(&pk, 1);
+  msgpack_pack_str_with_body(&pk, "a", 1);
+  msgpack_pack_array(&pk, n);
+  for (size_t i = 0; i < n; i++) {
+    char keys[256];
+    snprintf(keys, sizeof keys, "%s", objs[i]);
+    size_t nk = 0;
+    for (char *t = strtok(keys, " "); t; t = strtok(NULL, " ")) nk++;
+    msgpack_pack_map(&pk, nk);
+    snprintf(keys, sizeof keys, "%s", objs[i]);
+    int v = 0;
+    for (char *t = strtok(keys, " "); t; t = strtok(NULL, " ")) {
+      msgpack_pack_str_with_body(&pk, t, strlen(t));
+      msgpack_pack_int(&pk, v++);
+    }
+  }
+  char *z = zstd_of(sb.data, sb.size, 1, zlen);
+  msgpack_sbuffer_destroy(&sb);
+  return z;
+}
+
+/* Objects that repeat the keys of the one before them share its keys
+ * (doc.h, "shapes"); leaving the shape anywhere still finds duplicates. */
+SC_TEST(formats, repeated_keys_are_shared_and_still_checked) {
+  static const struct {
+    const char *objs[3];
+    int ok;
+  } cases[] = {
+      {{"a b c", "a b c", "a b c"}, 1},
+      {{"a b c", "a b", "a b c d"}, 1},      /* a prefix, then a longer shape */
+      {{"a b c", "b a c", "c"}, 1},          /* same keys, another order */
+      {{"a b c", "a a", NULL}, 0},           /* leaves the shape on a duplicate */
+      {{"a b c", "a b c a", NULL}, 0},       /* past the shape's end */
+      {{"a b c", "a b x b", NULL}, 0},       /* leaves it, then repeats a shape key */
+      {{"a b c", "x a b c a", NULL}, 0},     /* off the shape from the first key */
+      {{"a b c", "a b c", "a b c c"}, 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    size_t n = cases[i].objs[2] ? 3 : 2;
+    /* JSON */
+    sc__buf b;
+    sc__buf_init(&b);
+    sc__buf_puts(&b, "{\"a\":[");
+    for (size_t k = 0; k < n; k++) {
+      char keys[64];
+      snprintf(keys, sizeof keys, "%s", cases[i].objs[k]);
+      sc__buf_puts(&b, k ? ",{" : "{");
+      int v = 0;
+      for (char *t = strtok(keys, " "); t; t = strtok(NULL, " "))
+        sc__buf_printf(&b, "%s\"%s\":%d", v ? "," : "", t, v), v++;
+      sc__buf_putc(&b, '}');
+    }
+    sc__buf_puts(&b, "]}");
+    sc__value *v = NULL;
+    cr_assert_eq(sc__json_read(b.data, b.len, &v), cases[i].ok ? 0 : SC_EFORMAT, "JSON %s", b.data);
+    /* MessagePack: the same document */
+    size_t zlen;
+    char *z = mp_objects(cases[i].objs, n, &zlen);
+    sc__value *w = NULL;
+    cr_assert_eq(sc__msgpack_zstd_read(z, zlen, &w), cases[i].ok ? 0 : SC_EFORMAT, "MessagePack %s",
+                 b.data);
+    if (cases[i].ok) {
+      sc__buf j1, j2;
+      sc__buf_init(&j1);
+      sc__buf_init(&j2);
+      cr_assert_eq(sc__json_write(v, &j1, -1), 0);
+      cr_assert_eq(sc__json_write(w, &j2, -1), 0);
+      cr_assert_eq(j1.len, b.len + 1);
+      cr_assert(memcmp(j1.data, b.data, b.len) == 0, "JSON back: %s", j1.data);
+      cr_assert_str_eq(j1.data, j2.data);
+      sc__buf_free(&j1);
+      sc__buf_free(&j2);
+    }
+    free(z);
+    sc__v_free(v);
+    sc__v_free(w);
+    sc__buf_free(&b);
+  }
+  /* what is shared */
+  sc__value *v = NULL;
+  cr_assert_eq(jread("[{\"a\":1,\"b\":[]},{\"a\":2,\"b\":[]},{\"a\":1},{\"b\":1,\"a\":1}]", &v), 0);
+  sc__value **o = v->u.c.items;
+  cr_assert_eq(o[0]->u.c.keys, o[1]->u.c.keys, "same keys: one keys array");
+  cr_assert_eq(o[2]->u.c.keys, o[0]->u.c.keys, "a prefix: the same array");
+  cr_assert_neq(o[3]->u.c.keys, o[0]->u.c.keys);
+  cr_assert_str_eq(o[3]->u.c.keys[1], "a");
+  cr_assert_eq(o[0]->u.c.items[0], o[2]->u.c.items[0], "small integers are shared");
+  cr_assert_eq(o[0]->u.c.items[1], o[1]->u.c.items[1], "empty arrays are shared");
+  cr_assert_eq(o[0]->u.c.items[0]->u.i, 1);
+  cr_assert_eq(o[1]->u.c.items[0]->u.i, 2);
+  sc__v_free(v);
+}
+
+/* A loaded document is read-only: the writers refuse its nodes, freeing
+ * one of them does nothing, a clone is an ordinary heap tree. */
+SC_TEST(formats, loaded_documents_are_read_only) {
+  sc__value *v = NULL;
+  cr_assert_eq(jread("{\"a\":[1,2],\"o\":{\"k\":\"v\"}}", &v), 0);
+  cr_assert(v->flags & SC__VF_ROOT);
+  sc__value *a = sc__v_get(v, "a"), *o = sc__v_get(v, "o");
+  cr_assert(a->flags & SC__VF_ARENA);
+  cr_assert_eq(sc__v_push(a, sc__v_int(3)), SC_EINVAL);
+  cr_assert_eq(sc__v_set(o, "k", sc__v_int(3)), SC_EINVAL);
+  cr_assert_eq(sc__v_set(v, "new", sc__v_null()), SC_EINVAL);
+  cr_assert_eq(sc__v_reserve(a, 10), SC_EINVAL);
+  sc__v_free(o); /* a no-op: the document owns it */
+  cr_assert_str_eq(sc__v_get(o, "k")->u.str.s, "v");
+  sc__value *c = sc__v_clone(v);
+  cr_assert_eq(c->flags, 0);
+  cr_assert_eq(sc__v_set(c, "new", sc__v_null()), 0);
+  cr_assert_eq(sc__v_push(sc__v_get(c, "a"), sc__v_int(3)), 0);
+  cr_assert(json_text_eq(c, "{\"a\":[1,2,3],\"o\":{\"k\":\"v\"},\"new\":null}\n"));
+  sc__v_free(c);
+  sc__v_free(v);
 }
 
 SC_TEST(formats, json_reader_arguments) {

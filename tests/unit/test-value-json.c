@@ -333,3 +333,74 @@ SC_TEST(value_json, buffer_helpers) {
   sc__free(d);
   cr_assert_null(b.data, "take detaches the storage");
 }
+
+/* The arena behind loaded documents: aligned, every size (large ones in
+ * blocks of their own), writable up to the size asked for, all given back
+ * by sc__arena_free (the sanitizer build checks the leaks and bounds). */
+SC_TEST(value_json, arena) {
+  sc__arena a;
+  sc__arena_init(&a);
+  char *prev = NULL;
+  for (size_t i = 0; i < 5000; i++) {
+    size_t n = i % 97 == 0 ? (size_t)1 << (10 + i % 13) : i % 41;
+    char *p = sc__arena_alloc(&a, n);
+    cr_assert_not_null(p);
+    cr_assert_eq((uintptr_t)p % 8, 0);
+    memset(p, 0xAB, n);
+    cr_assert_neq(p, prev);
+    prev = p;
+  }
+  char *s = sc__arena_strndup(&a, "hello, world", 5);
+  cr_assert_str_eq(s, "hello");
+  sc__arena_free(&a);
+  cr_assert_null(a.blocks);
+  cr_assert_not_null(sc__arena_alloc(&a, 1), "usable again after sc__arena_free");
+  sc__arena_free(&a);
+}
+
+/* An arena document: shared nodes are made once, the root owns the arena,
+ * an abandoned document frees everything. */
+SC_TEST(value_json, arena_documents) {
+  sc__vdoc *d = sc__vdoc_create();
+  cr_assert_not_null(d);
+  sc__value *arr = sc__vdoc_node(d, SC__V_ARRAY);
+  sc__value **items = sc__arena_alloc(&d->arena, 6 * sizeof *items);
+  items[0] = sc__vdoc_int(d, 7);
+  items[1] = sc__vdoc_int(d, 7);
+  items[2] = sc__vdoc_int(d, 1 << 20);
+  items[3] = sc__vdoc_empty(d, SC__V_STRING);
+  items[4] = sc__vdoc_bool(d, true);
+  items[5] = sc__vdoc_empty(d, SC__V_OBJECT);
+  cr_assert_eq(items[0], items[1]);
+  cr_assert_eq(items[2]->u.i, 1 << 20);
+  cr_assert_eq(items[4], sc__vdoc_bool(d, true));
+  cr_assert_neq(items[4], sc__vdoc_bool(d, false));
+  arr->u.c.items = items;
+  arr->u.c.keys = NULL;
+  arr->u.c.len = arr->u.c.cap = 6;
+  sc__value *doc = sc__vdoc_finish(d, arr);
+  cr_assert_eq(doc->flags, SC__VF_ARENA | SC__VF_ROOT);
+  cr_assert_eq(sc__v_len(doc), 6);
+  char *j = to_json(doc, -1); /* frees doc */
+  cr_assert_str_eq(j, "[7,7,1048576,\"\",true,{}]\n");
+  free(j);
+  d = sc__vdoc_create();
+  cr_assert_not_null(sc__vdoc_null(d));
+  sc__vdoc_abandon(d);
+  sc__vdoc_abandon(NULL);
+}
+
+/* Large buffers (internal.h): any size, writable throughout, freed with
+ * the size they were asked for. */
+SC_TEST(value_json, large_buffers) {
+  static const size_t sizes[] = {1, 4096, SC__PAGES_MIN - 1, SC__PAGES_MIN, SC__PAGES_MIN + 1,
+                                 3 * SC__PAGES_MIN + 12345};
+  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+    unsigned char *p = sc__pages_alloc(sizes[i]);
+    cr_assert_not_null(p);
+    memset(p, 0x5A, sizes[i]);
+    cr_assert_eq(p[sizes[i] - 1], 0x5A);
+    sc__pages_free(p, sizes[i]);
+  }
+  sc__pages_free(NULL, 1);
+}
