@@ -5,7 +5,7 @@ PYENV_ROOT ?= $(HOME)/.pyenv
 
 .PHONY: test-python test-all-pythons test-browser
 
-test-python: python
+test-python: python alloc-programs
 	PYTHONPATH=$(abspath bindings/python) $(PYTHON) -m pytest $(PYTEST_ARGS) tests/python
 
 # The HTML report in real headless Chromium (Debian's chromium and

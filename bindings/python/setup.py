@@ -44,7 +44,11 @@ preload = os.path.join(os.path.dirname(archive), "libscalenecore_preload.so")
 if os.path.exists(preload):
     import shutil
 
-    shutil.copyfile(preload, os.path.join(HERE, "scalene", "libscalenecore_preload.so"))
+    # Replaced by rename, never rewritten in place: processes running with
+    # the old copy mapped keep it.
+    target = os.path.join(HERE, "scalene", "libscalenecore_preload.so")
+    shutil.copyfile(preload, target + ".tmp")
+    os.replace(target + ".tmp", target)
 
 core = Extension(
     "scalene._core",

@@ -3,8 +3,9 @@
  * session (CPU samples of the main thread and sampled allocations of every
  * thread, symbolized with DWARF) before main() and writes the profile when
  * the program exits.  Options come from SCALENE_* variables as for any
- * session.  The variable is removed at once, so the program's own children
- * are not profiled into the same file. */
+ * session.  SCALENE_NATIVE_PID ties the variable to the first process that
+ * saw it, so the program's own children are not profiled into the same
+ * file while programs it execs in its place are. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +18,10 @@ static sc_thread_t *g_main;
 static char *g_outfile;
 static int g_marker; /* the main thread's registration context */
 
+static pid_t g_pid;
+
 static void finish(void) {
-  if (!g_session) return;
+  if (!g_session || getpid() != g_pid) return; /* a forked child: the parent writes */
   sc_session_t *s = g_session;
   g_session = NULL;
   if (sc_session_stop(s) == 0) {
@@ -52,8 +55,16 @@ static void set_program_meta(sc_session_t *s) {
 __attribute__((constructor(102))) static void autostart(void) {
   const char *out = getenv("SCALENE_NATIVE_OUTFILE");
   if (!out || !*out) return;
+  /* The profiled process is the first one to see the variable, and the
+   * images it execs (same pid: `env prog`, shell `exec`); the processes it
+   * forks are not, they find another pid here. */
+  g_pid = getpid();
+  const char *owner = getenv("SCALENE_NATIVE_PID");
+  if (owner && *owner && strtol(owner, NULL, 10) != (long)g_pid) return;
+  char pid[24];
+  snprintf(pid, sizeof pid, "%ld", (long)g_pid);
+  setenv("SCALENE_NATIVE_PID", pid, 1);
   g_outfile = strdup(out);
-  unsetenv("SCALENE_NATIVE_OUTFILE");
   if (!g_outfile) return;
   sc_options_t *opts = NULL;
   const char *bad = NULL;

@@ -140,6 +140,9 @@ static void mem_sink(const sc__alloc_ev *ev) {
       fill(e, ev, t->tid);
       if (needs_frames(ev) && sc__capture(s, t, e) < 0) e->nframes = 0;
       sc__ring_publish(&t->ring);
+      uint64_t used = atomic_load_explicit(&t->ring.head, memory_order_relaxed) -
+                      atomic_load_explicit(&t->ring.tail, memory_order_relaxed);
+      if (used * 4 > t->ring.cap) atomic_store_explicit(&s->drain_soon, 1, memory_order_relaxed);
     }
     atomic_signal_fence(memory_order_seq_cst);
     t->in_sample = 0;
@@ -155,6 +158,8 @@ static void mem_sink(const sc__alloc_ev *ev) {
   fill(e, ev, gettid());
   if (needs_frames(ev)) native_frame(s, e);
   mpsc_publish(&s->orphans, pos);
+  if (pos % (s->orphans.cap / 4) == 0) /* every quarter of the queue */
+    atomic_store_explicit(&s->drain_soon, 1, memory_order_relaxed);
 }
 
 int sc__capture_native(const sc_session_t *s, sc__entry *e) {

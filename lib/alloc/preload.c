@@ -171,26 +171,51 @@ static void emit(int kind, int domain, void *addr, void *old, uint64_t bytes, ui
   tls.busy = 0;
 }
 
-/* ---- sampled-block headers -------------------------------------------------- */
+/* ---- block headers ---------------------------------------------------------- */
 
+/* 16 bytes right before the pointer.  `word` holds the weight (low 56 bits;
+ * 0: tagged, but its bytes were not sampled) and, in its top 8 bits, log2
+ * of the distance from the start of the mimalloc block to the pointer for
+ * over-aligned blocks (0: the header starts the block). */
 typedef struct pl_hdr {
   uint64_t tag;
-  uint64_t weight; /* 0: tagged, but its bytes were not sampled */
+  uint64_t word;
 } pl_hdr;
 
 #define PL_HDR sizeof(pl_hdr)
+#define PL_WEIGHT_MASK ((UINT64_C(1) << 56) - 1)
 _Static_assert(sizeof(pl_hdr) == 16, "the header keeps 16-byte alignment");
+
+/* Blocks this large, or this strongly aligned, may be mapped by mimalloc
+ * outside the address range mi_is_in_heap_region knows (its segment map
+ * stops at 20 TiB; the kernel puts large mappings near 128 TiB), where
+ * free() would take them for glibc's: they always get a header. */
+#define PL_BIG ((size_t)256 << 20)
+#define PL_ALIGN_PLAIN ((size_t)1 << 20)
 
 static inline pl_hdr *hdr_of(void *p) { return (pl_hdr *)p - 1; }
 static inline int is_tagged(void *p, uint64_t secret) {
   return hdr_of(p)->tag == (secret ^ (uintptr_t)p);
 }
-static inline void *tag_block(void *base, uint64_t secret, uint64_t weight) {
-  pl_hdr *h = base;
-  void *p = h + 1;
+static inline uint64_t hdr_weight(void *p) { return hdr_of(p)->word & PL_WEIGHT_MASK; }
+static inline void hdr_set_weight(void *p, uint64_t w) {
+  pl_hdr *h = hdr_of(p);
+  h->word = (h->word & ~PL_WEIGHT_MASK) | (w & PL_WEIGHT_MASK);
+}
+/* Where the mimalloc block of a tagged pointer starts. */
+static inline void *hdr_base(void *p) {
+  unsigned shift = (unsigned)(hdr_of(p)->word >> 56);
+  return shift ? (void *)((char *)p - ((size_t)1 << shift)) : (void *)hdr_of(p);
+}
+static inline void *tag_at(void *p, uint64_t secret, uint64_t weight, unsigned shift) {
+  pl_hdr *h = hdr_of(p);
   h->tag = secret ^ (uintptr_t)p;
-  h->weight = weight;
+  h->word = (weight & PL_WEIGHT_MASK) | ((uint64_t)shift << 56);
   return p;
+}
+/* The CPython wrappers' headers always start their block. */
+static inline void *tag_block(void *base, uint64_t secret, uint64_t weight) {
+  return tag_at((pl_hdr *)base + 1, secret, weight, 0);
 }
 
 /* ---- malloc and relatives ----------------------------------------------------- */
@@ -200,56 +225,82 @@ static inline int count(size_t n) {
   return PL_UNLIKELY(tls.left < 0);
 }
 
+static inline void *oom(void) {
+  errno = ENOMEM;
+  return NULL;
+}
+
 static void plain_free(void *p) {
   if (PL_LIKELY(mi_is_in_heap_region(p))) mi_free(p);
   else __libc_free(p);
 }
 
-static void *alloc_slow(size_t n, size_t align, int zero, uintptr_t caller) {
-  int sampled = take_sample();
-  if (!sampled) {
-    if (align > 16) return zero ? mi_zalloc_aligned(n, align) : mi_malloc_aligned(n, align);
-    return zero ? mi_zalloc(n) : mi_malloc(n);
-  }
-  if (n > PTRDIFF_MAX - 4096) {
-    errno = ENOMEM;
-    return NULL;
-  }
-  void *base;
-  if (align > 16) {
-    base = zero ? mi_zalloc_aligned_at(n + PL_HDR, align, PL_HDR)
-                : mi_malloc_aligned_at(n + PL_HDR, align, PL_HDR);
+static unsigned log2_of(size_t pow2) {
+  unsigned s = 0;
+  while (((size_t)1 << s) < pow2) s++;
+  return s;
+}
+
+/* A block with a header of weight `w`; `align` a power of two. */
+static void *alloc_tagged(size_t n, size_t align, int zero, uint64_t w) {
+  if (align < 16) align = 16;
+  if (n > PTRDIFF_MAX - 4096 || align > ((size_t)1 << 40)) return oom();
+  void *p;
+  if (align == 16) {
+    char *base = zero ? mi_zalloc(n + PL_HDR) : mi_malloc(n + PL_HDR);
+    if (!base) return oom();
+    p = tag_at(base + PL_HDR, g_secret, w, 0);
   } else {
-    base = zero ? mi_zalloc(n + PL_HDR) : mi_malloc(n + PL_HDR);
+    /* the block is aligned, the pointer one alignment further: the header
+     * sits just before it, inside the block */
+    char *base = zero ? mi_zalloc_aligned(n + align, align) : mi_malloc_aligned(n + align, align);
+    if (!base) return oom();
+    p = tag_at(base + align, g_secret, w, log2_of(align));
   }
-  if (!base) return NULL;
-  uint64_t w = weight_of(n, atomic_load_explicit(&g_window, memory_order_relaxed));
-  void *p = tag_block(base, g_secret, w);
-  emit(SC__EV_MALLOC, tls.domain, p, NULL, n, w, caller);
   return p;
 }
 
+static void *alloc_slow(size_t n, size_t align, int zero, uintptr_t caller) {
+  int sampled = take_sample();
+  if (!sampled && n < PL_BIG && align <= PL_ALIGN_PLAIN) {
+    void *p = align > 16 ? (zero ? mi_zalloc_aligned(n, align) : mi_malloc_aligned(n, align))
+                         : (zero ? mi_zalloc(n) : mi_malloc(n));
+    return p ? p : oom();
+  }
+  uint64_t w = sampled ? weight_of(n, atomic_load_explicit(&g_window, memory_order_relaxed)) : 0;
+  void *p = alloc_tagged(n, align, zero, w);
+  if (p && w) emit(SC__EV_MALLOC, tls.domain, p, NULL, n, w, caller);
+  return p;
+}
+
+/* The fast path: one subtraction, one comparison that also catches the
+ * blocks that must carry a header. */
+#define PL_FAST(n) (PL_LIKELY(!count(n) && (n) < PL_BIG))
+
 PL_API void *malloc(size_t n) {
-  if (PL_LIKELY(!count(n))) return mi_malloc(n);
+  if (PL_FAST(n)) {
+    void *p = mi_malloc(n);
+    return PL_LIKELY(p != NULL) ? p : oom();
+  }
   return alloc_slow(n, 0, 0, PL_CALLER());
 }
 
 PL_API void *calloc(size_t c, size_t s) {
   size_t n;
-  if (__builtin_mul_overflow(c, s, &n)) {
-    errno = ENOMEM;
-    return NULL;
+  if (__builtin_mul_overflow(c, s, &n)) return oom();
+  if (PL_FAST(n)) {
+    void *p = mi_zalloc(n);
+    return PL_LIKELY(p != NULL) ? p : oom();
   }
-  if (PL_LIKELY(!count(n))) return mi_zalloc(n);
   return alloc_slow(n, 0, 1, PL_CALLER());
 }
 
 static void free_tagged(void *p) {
-  pl_hdr *h = hdr_of(p);
-  uint64_t w = h->weight;
-  h->tag = 0;
+  uint64_t w = hdr_weight(p);
+  void *base = hdr_base(p);
+  hdr_of(p)->tag = 0;
   if (w) emit(SC__EV_FREE, tls.domain, p, NULL, 0, w, 0);
-  mi_free(h);
+  mi_free(base);
 }
 
 PL_API void free(void *p) {
@@ -263,8 +314,13 @@ PL_API void free(void *p) {
 
 PL_API void cfree(void *p) { free(p); }
 
+static size_t tagged_usable(void *p) {
+  void *base = hdr_base(p);
+  return mi_usable_size(base) - (size_t)((char *)p - (char *)base);
+}
+
 static size_t usable(void *p) {
-  if (is_tagged(p, g_secret)) return mi_usable_size(hdr_of(p)) - PL_HDR;
+  if (is_tagged(p, g_secret)) return tagged_usable(p);
   if (mi_is_in_heap_region(p)) return mi_usable_size(p);
   return g_libc_usable ? g_libc_usable(p) : 0;
 }
@@ -272,31 +328,9 @@ static size_t usable(void *p) {
 PL_API size_t malloc_usable_size(void *p) { return p ? usable(p) : 0; }
 
 /* A block from glibc's malloc stays glibc's. */
-static void *realloc_foreign(void *p, size_t n) { return __libc_realloc(p, n); }
-
-static void *realloc_tagged(void *p, size_t n, uintptr_t caller) {
-  pl_hdr *h = hdr_of(p);
-  size_t old = mi_usable_size(h);
-  uint64_t w_old = h->weight, w_add = 0;
-  if (n > PTRDIFF_MAX - 4096) {
-    errno = ENOMEM;
-    return NULL;
-  }
-  uint64_t tag = h->tag;
-  h->tag = 0;
-  tls.in_alloc++;
-  pl_hdr *nh = mi_realloc(h, n + PL_HDR);
-  tls.in_alloc--;
-  if (!nh) {
-    h->tag = tag;
-    return NULL;
-  }
-  size_t now = mi_usable_size(nh); /* growth in usable bytes, as above */
-  if (now > old && count(now - old) && take_sample())
-    w_add = weight_of(now - old, atomic_load_explicit(&g_window, memory_order_relaxed));
-  void *q = tag_block(nh, g_secret, w_old + w_add);
-  if (q != p || w_add) emit(SC__EV_REALLOC, tls.domain, q, p, now > old ? now - old : 0, w_add, caller);
-  return q;
+static void *realloc_foreign(void *p, size_t n) {
+  void *q = __libc_realloc(p, n);
+  return q ? q : oom();
 }
 
 static void *realloc_quiet(void *p, size_t n) {
@@ -306,47 +340,117 @@ static void *realloc_quiet(void *p, size_t n) {
   return q;
 }
 
+/* The weight a growth from `old` to `now` usable bytes adds: counted, and
+ * sampled or not.  Growth is counted in usable bytes, so a block's slack
+ * (mimalloc's size classes) is counted when the block gets it; growing in
+ * place later costs nothing, and a buffer grown step by step adds up to
+ * its size. */
+static uint64_t growth_weight(size_t old, size_t now) {
+  if (now <= old || !count(now - old) || !take_sample()) return 0;
+  return weight_of(now - old, atomic_load_explicit(&g_window, memory_order_relaxed));
+}
+
+/* Copy the first `keep` bytes of `p` into a new tagged block of `n` bytes
+ * (weight 0 for now) and free `p` with `release`.  NULL on failure, `p`
+ * untouched. */
+static void *move_tagged(void *p, size_t keep, size_t n, void (*release)(void *)) {
+  void *q = alloc_tagged(n, 16, 0, 0);
+  if (!q) return NULL;
+  tls.in_alloc++;
+  g_memcpy(q, p, keep < n ? keep : n);
+  tls.in_alloc--;
+  release(p);
+  return q;
+}
+
+static void release_tagged(void *p) {
+  void *base = hdr_base(p);
+  hdr_of(p)->tag = 0;
+  mi_free(base);
+}
+
+static void *realloc_tagged(void *p, size_t n, uintptr_t caller) {
+  size_t old = tagged_usable(p);
+  uint64_t w_old = hdr_weight(p);
+  void *q;
+  if (hdr_of(p)->word >> 56) {
+    /* over-aligned: realloc keeps no alignment, the block moves */
+    q = move_tagged(p, old, n, release_tagged);
+    if (!q) return NULL;
+  } else {
+    if (n > PTRDIFF_MAX - 4096) return oom();
+    pl_hdr *h = hdr_of(p);
+    uint64_t tag = h->tag;
+    h->tag = 0;
+    pl_hdr *nh = realloc_quiet(h, n + PL_HDR);
+    if (!nh) {
+      h->tag = tag;
+      return oom();
+    }
+    q = tag_at(nh + 1, g_secret, 0, 0);
+  }
+  size_t now = tagged_usable(q);
+  uint64_t w_add = growth_weight(old, now);
+  hdr_set_weight(q, w_old + w_add);
+  if (q != p || w_add) emit(SC__EV_REALLOC, tls.domain, q, p, now > old ? now - old : 0, w_add, caller);
+  return q;
+}
+
 static void *realloc_impl(void *p, size_t n, uintptr_t caller) {
-  if (!p) return count(n) ? alloc_slow(n, 0, 0, caller) : mi_malloc(n);
+  if (!p) {
+    if (!PL_FAST(n)) return alloc_slow(n, 0, 0, caller);
+    void *q = mi_malloc(n);
+    return q ? q : oom();
+  }
   if (n == 0) { /* glibc's semantics: free and return NULL */
     free(p);
     return NULL;
   }
   if (PL_UNLIKELY(is_tagged(p, g_secret))) return realloc_tagged(p, n, caller);
   if (PL_UNLIKELY(!mi_is_in_heap_region(p))) return realloc_foreign(p, n);
-  /* Growth is counted in usable bytes: the block's slack (mimalloc's size
-   * classes) is counted when the block gets it, so growing in place later
-   * costs nothing and a buffer grown step by step adds up to its size. */
   size_t old = mi_usable_size(p);
-  if (PL_LIKELY(n <= old)) return realloc_quiet(p, n);
-  void *q = realloc_quiet(p, n);
-  if (!q) return NULL;
-  size_t now = mi_usable_size(q);
-  if (PL_LIKELY(now <= old || !count(now - old)) || !take_sample()) return q;
-  /* The growth is sampled: the block needs a header, so it moves. */
-  void *base = mi_malloc(n + PL_HDR);
-  if (!base) return q; /* still a valid block, just not sampled */
-  uint64_t w = weight_of(now - old, atomic_load_explicit(&g_window, memory_order_relaxed));
-  void *r = tag_block(base, g_secret, w);
-  g_memcpy(r, q, n);
-  mi_free(q);
-  emit(SC__EV_MALLOC, tls.domain, r, NULL, now - old, w, caller);
-  return r;
+  if (PL_LIKELY(n <= old)) {
+    void *q = realloc_quiet(p, n);
+    return q ? q : oom();
+  }
+  void *q;
+  if (PL_UNLIKELY(n >= PL_BIG)) {
+    q = move_tagged(p, old, n, mi_free);
+    if (!q) return oom();
+  } else {
+    q = realloc_quiet(p, n);
+    if (!q) return oom();
+    size_t now = mi_usable_size(q);
+    uint64_t w = growth_weight(old, now);
+    if (PL_LIKELY(!w)) return q;
+    /* The growth is sampled: the block needs a header, so it moves once. */
+    void *r = move_tagged(q, n, n, mi_free);
+    if (!r) return q; /* still a valid block, just not sampled */
+    hdr_set_weight(r, w);
+    emit(SC__EV_MALLOC, tls.domain, r, NULL, now - old, w, caller);
+    return r;
+  }
+  /* a big block: tagged whether its growth is sampled or not */
+  size_t now = tagged_usable(q);
+  uint64_t w = growth_weight(old, now);
+  hdr_set_weight(q, w);
+  if (w) emit(SC__EV_MALLOC, tls.domain, q, NULL, now - old, w, caller);
+  return q;
 }
 
 PL_API void *realloc(void *p, size_t n) { return realloc_impl(p, n, PL_CALLER()); }
 
 PL_API void *reallocarray(void *p, size_t c, size_t s) {
   size_t n;
-  if (__builtin_mul_overflow(c, s, &n)) {
-    errno = ENOMEM;
-    return NULL;
-  }
+  if (__builtin_mul_overflow(c, s, &n)) return oom();
   return realloc_impl(p, n, PL_CALLER());
 }
 
 static void *aligned_impl(size_t align, size_t n, uintptr_t caller) {
-  if (PL_LIKELY(!count(n))) return mi_malloc_aligned(n, align);
+  if (PL_FAST(n) && align <= PL_ALIGN_PLAIN) {
+    void *p = mi_malloc_aligned(n, align);
+    return PL_LIKELY(p != NULL) ? p : oom();
+  }
   return alloc_slow(n, align, 0, caller);
 }
 
@@ -356,8 +460,8 @@ PL_API int posix_memalign(void **out, size_t align, size_t n) {
   if (!valid_align(align) || align % sizeof(void *) != 0) return EINVAL;
   int saved = errno;
   void *p = aligned_impl(align, n, PL_CALLER());
-  if (!p) return ENOMEM;
   errno = saved;
+  if (!p) return ENOMEM;
   *out = p;
   return 0;
 }
@@ -387,10 +491,7 @@ PL_API void *valloc(size_t n) {
 
 PL_API void *pvalloc(size_t n) {
   size_t page = (size_t)sysconf(_SC_PAGESIZE);
-  if (n > SIZE_MAX - page) {
-    errno = ENOMEM;
-    return NULL;
-  }
+  if (n > SIZE_MAX - page) return oom();
   size_t r = (n + page - 1) & ~(page - 1);
   return aligned_impl(page, r ? r : page, PL_CALLER());
 }
@@ -407,6 +508,24 @@ PL_API void *memcpy(void *restrict d, const void *restrict s, size_t n) {
   tls.copy_left -= (int64_t)n;
   if (PL_UNLIKELY(tls.copy_left < 0)) copy_slow(n, PL_CALLER());
   return g_memcpy(d, s, n);
+}
+
+/* The fortified entry points (_FORTIFY_SOURCE) that compilers call instead
+ * of memcpy/memmove when the destination's size is known. */
+extern void __chk_fail(void) __attribute__((noreturn));
+
+PL_API void *__memcpy_chk(void *restrict d, const void *restrict s, size_t n, size_t room) {
+  if (PL_UNLIKELY(n > room)) __chk_fail();
+  tls.copy_left -= (int64_t)n;
+  if (PL_UNLIKELY(tls.copy_left < 0)) copy_slow(n, PL_CALLER());
+  return g_memcpy(d, s, n);
+}
+
+PL_API void *__memmove_chk(void *d, const void *s, size_t n, size_t room) {
+  if (PL_UNLIKELY(n > room)) __chk_fail();
+  tls.copy_left -= (int64_t)n;
+  if (PL_UNLIKELY(tls.copy_left < 0)) copy_slow(n, PL_CALLER());
+  return g_memmove(d, s, n);
 }
 
 PL_API void *memmove(void *d, const void *s, size_t n) {
@@ -494,7 +613,7 @@ static void py_free(void *ctx, void *p) {
   tls.domain = SC__DOM_PYTHON;
   if (PL_UNLIKELY(is_tagged(p, g_secret_py))) {
     pl_hdr *h = hdr_of(p);
-    uint64_t w = h->weight;
+    uint64_t w = hdr_weight(p);
     h->tag = 0;
     if (w) emit(SC__EV_FREE, SC__DOM_PYTHON, p, NULL, 0, w, 0);
     int64_t left = tls.left;
@@ -518,7 +637,7 @@ static void *py_realloc(void *ctx, void *p, size_t n) {
     /* A block sampled here keeps its header for life: the old bytes are
      * freed, the new ones counted as a fresh request. */
     pl_hdr *h = hdr_of(p);
-    uint64_t w_old = h->weight, w = 0;
+    uint64_t w_old = hdr_weight(p), w = 0;
     if (w_old) emit(SC__EV_FREE, SC__DOM_PYTHON, p, NULL, 0, w_old, 0);
     if (count(n) && take_sample()) w = weight_of(n, atomic_load_explicit(&g_window, memory_order_relaxed));
     uint64_t tag = h->tag;
@@ -531,7 +650,7 @@ static void *py_realloc(void *ctx, void *p, size_t n) {
     tls.left = left;
     if (!nh) {
       h->tag = tag;
-      h->weight = 0; /* its old bytes were reported freed */
+      h->word = 0; /* its old bytes were reported freed */
       q = NULL;
     } else {
       q = tag_block(nh, g_secret_py, w);
@@ -593,12 +712,18 @@ static int pl_python_install(void) {
 
 /* ---- attaching a core ------------------------------------------------------------- */
 
+/* Countdowns drawn before the attach keep their old mean until they run
+ * out: the constructor already takes the window from the environment
+ * (SCALENE_ALLOCATION_SAMPLING_WINDOW, which `scalene run` sets), and the
+ * attaching thread draws afresh. */
 static int pl_attach(sc__alloc_sink_fn sink, uint64_t window, uint64_t copy_window) {
   if (!sink || !window) return SC_EINVAL;
-  atomic_store(&g_window, window);
-  atomic_store(&g_copy_window, copy_window ? copy_window : window);
   sc__alloc_sink_fn none = NULL;
   if (!atomic_compare_exchange_strong(&g_sink, &none, sink)) return SC_EEXISTS;
+  atomic_store(&g_window, window);
+  atomic_store(&g_copy_window, copy_window ? copy_window : window);
+  tls.left = draw(window);
+  tls.copy_left = draw(copy_window ? copy_window : window);
   return 0;
 }
 
@@ -633,6 +758,15 @@ __attribute__((constructor(101))) static void pl_init(void) {
     g_secret_py ^= b;
   }
   g_libc_usable = (size_t(*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
+  const char *w = getenv("SCALENE_ALLOCATION_SAMPLING_WINDOW");
+  if (w && *w) {
+    char *end = NULL;
+    unsigned long long v = strtoull(w, &end, 10);
+    if (end && *end == '\0' && v >= 1 && v <= 1000000000000ull) {
+      atomic_store(&g_window, v);
+      atomic_store(&g_copy_window, v);
+    }
+  }
   pl_copy_fn mc = (pl_copy_fn)dlsym(RTLD_NEXT, "memcpy");
   pl_copy_fn mm = (pl_copy_fn)dlsym(RTLD_NEXT, "memmove");
   if (mc) g_memcpy = mc;

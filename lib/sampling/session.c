@@ -98,7 +98,7 @@ static void *ticker_main(void *arg) {
       pthread_mutex_unlock(&s->lock);
       for (size_t i = 0; i < nm; i++) account_blocked(s, mains[i]);
     }
-    if (sc__now_ns() >= next_drain) {
+    if (sc__now_ns() >= next_drain || atomic_exchange(&s->drain_soon, 0)) {
       sc__drain(s);
       next_drain = sc__now_ns() + s->drain_ns;
     }

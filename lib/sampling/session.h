@@ -219,6 +219,7 @@ struct sc_session {
   sc_alloc_hook_fn hook;
   void *hook_user;
   int leak_detector;
+  atomic_int drain_soon;      /* a ring is filling up: drain at the next tick */
 
   pthread_mutex_t meta_lock;
   struct sc__value *meta; /* object: key -> string or array of strings */

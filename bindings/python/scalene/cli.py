@@ -47,10 +47,16 @@ def _preload_loaded() -> bool:
         return False
 
 
+_WINDOW_ENV = "SCALENE_ALLOCATION_SAMPLING_WINDOW"
+_WINDOW_MARK = "SCALENE_PRELOAD_SET_WINDOW"
+
+
 def _restore_child_env() -> None:
     """After the re-exec: children get the user's own LD_PRELOAD back."""
     if os.environ.pop(_REEXEC_MARK, None) is None:
         return
+    if os.environ.pop(_WINDOW_MARK, None) is not None:
+        os.environ.pop(_WINDOW_ENV, None)
     orig = os.environ.pop(_ORIG_PRELOAD, None)
     if orig:
         os.environ["LD_PRELOAD"] = orig
@@ -58,7 +64,7 @@ def _restore_child_env() -> None:
         os.environ.pop("LD_PRELOAD", None)
 
 
-def _reexec_with_preload(run_argv: Sequence[str]) -> Optional[str]:
+def _reexec_with_preload(run_argv: Sequence[str], window: Any = None) -> Optional[str]:
     """Replace this process by itself with the allocator preloaded.  Returns
     only on failure, with the reason."""
     lib = preload_path()
@@ -71,6 +77,11 @@ def _reexec_with_preload(run_argv: Sequence[str]) -> Optional[str]:
     env[_ORIG_PRELOAD] = old
     env[_REEXEC_MARK] = "1"
     env["LD_PRELOAD"] = lib + (":" + old if old else "")
+    # The allocator draws its first countdowns before the profiler starts:
+    # it reads the window from the environment.
+    if window is not None and _WINDOW_ENV not in env:
+        env[_WINDOW_ENV] = str(int(window))
+        env[_WINDOW_MARK] = "1"
     argv = [sys.executable, "-m", "scalene", "run", *run_argv]
     _flush_all()
     try:
@@ -528,7 +539,7 @@ def cmd_run(argv: Sequence[str]) -> int:
     if script is not None and _is_elf(script):
         return _run_native(script, prog_args, values, rp.table)
     if memory_wanted and not _preload_loaded():
-        why = _reexec_with_preload(argv)
+        why = _reexec_with_preload(argv, values.get("allocation-sampling-window"))
         _restore_child_env()
         _warn(f"memory profiling is not available: {why}; profiling CPU only")
         values["cpu-only"] = True
