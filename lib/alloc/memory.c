@@ -210,9 +210,11 @@ int sc__mem_start(sc_session_t *s) {
   }
   s->preload = api;
   /* While the binding's resolve() waits for the runtime's lock (a long C
-   * call holding the GIL), the rings must hold the allocation events of a
-   * few gigabytes: a lost free would look like a leak. */
-  if (s->ring_cap < 2048) s->ring_cap = 2048;
+   * call holding the GIL, or 16 threads queueing for it), the rings must
+   * hold several gigabytes' worth of allocation events: a lost free would
+   * look like a leak.  Ring pages are only touched as they are used, so a
+   * thread that allocates little costs little. */
+  if (s->ring_cap < 8192) s->ring_cap = 8192;
   (void)api->python_install(); /* SC_ENOENT without CPython: fine */
   s->mem_on = 1;
   return 0;
@@ -371,10 +373,11 @@ void sc__series_add(sc__series *sr, double t, double v) {
   }
   sr->skip = 0;
   if (sr->n == sr->cap) {
+    /* halve: each pair becomes one point holding the pair's peak */
     uint32_t k = 0;
     for (uint32_t i = 0; i < sr->n; i += 2, k++) {
       sr->t[k] = sr->t[i];
-      sr->v[k] = sr->v[i];
+      sr->v[k] = i + 1 < sr->n && sr->v[i + 1] > sr->v[i] ? sr->v[i + 1] : sr->v[i];
     }
     sr->n = k;
     sr->stride *= 2;

@@ -232,6 +232,38 @@ static void add_range(void *arg, uintptr_t lo, uintptr_t hi) {
   sc_session_add_runtime_range((sc_session_t *)arg, lo, hi);
 }
 
+/* ---- keeping executed code alive --------------------------------------- */
+
+/* A module's top-level code object dies as soon as the module finished
+ * executing (a script run by runpy, any import).  Samples taken in it that
+ * the ticker has not resolved yet (a program shorter than one drain, an
+ * import that allocates much at once) would find a dead address.  Every
+ * code object executed with exec() raises the audit event "exec": those of
+ * profiled files are kept alive for the session, in the same table the
+ * resolver fills. */
+static Profiler *g_audited;
+
+static int audit_hook(const char *event, PyObject *args, void *unused) {
+  (void)unused;
+  Profiler *self = g_audited;
+  if (!self || !self->session || event[0] != 'e' || strcmp(event, "exec") != 0) return 0;
+  if (!PyTuple_Check(args) || PyTuple_GET_SIZE(args) < 1) return 0;
+  PyObject *code = PyTuple_GET_ITEM(args, 0);
+  if (!PyCode_Check(code) || !file_profiled(self, ((PyCodeObject *)code)->co_filename)) return 0;
+  PyObject *key = PyLong_FromVoidPtr(code);
+  if (!key || PyDict_SetItem(self->keep, key, code) < 0) PyErr_Clear();
+  Py_XDECREF(key);
+  return 0;
+}
+
+static void audit_install(Profiler *self) {
+  static int installed;
+  g_audited = self;
+  if (installed) return;
+  if (PySys_AddAuditHook(audit_hook, NULL) == 0) installed = 1;
+  else PyErr_Clear();
+}
+
 static PyObject *Profiler_start(Profiler *self, PyObject *unused) {
   if (!self->opts) return raise_sc(SC_ESTATE, "start");
   if (self->session) return raise_sc(SC_ESTATE, "start");
@@ -258,6 +290,7 @@ static PyObject *Profiler_start(Profiler *self, PyObject *unused) {
     return raise_sc(rc, "cannot start the profiler");
   }
   scpy_runtime_ranges(add_range, self->session);
+  audit_install(self);
   rc = sc_thread_register(self->session, PyThreadState_Get(), SC_THREAD_MAIN, "MainThread",
                           &self->main_thread);
   if (rc < 0) return raise_sc(rc, "cannot sample the main thread");
@@ -410,6 +443,7 @@ static PyObject *Profiler_stats(Profiler *self, PyObject *unused) {
 }
 
 static void Profiler_dealloc(Profiler *self) {
+  if (g_audited == self) g_audited = NULL;
   if (self->session) {
     sc_session_t *s = self->session;
     self->session = NULL;
