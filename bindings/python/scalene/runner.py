@@ -260,6 +260,20 @@ class Session:
                     signal.signal(sig, self._on_fatal_signal)
             except (OSError, ValueError, RuntimeError):
                 pass
+        # A forked child is not profiled (the parent writes the profile), so
+        # it must die of these signals as the program would without us: a
+        # Python-level handler only runs between bytecodes, and a worker
+        # blocked in a semaphore would never die of Pool.terminate()'s
+        # SIGTERM.
+        os.register_at_fork(after_in_child=self._restore_fatal_signals)
+
+    def _restore_fatal_signals(self) -> None:
+        for sig in _FATAL_SIGNALS:
+            try:
+                if signal.getsignal(sig) == self._on_fatal_signal:
+                    signal.signal(sig, signal.SIG_DFL)
+            except (OSError, ValueError, RuntimeError):
+                pass
 
     # -- signals -----------------------------------------------------------
 
