@@ -127,25 +127,14 @@ static void mem_sink(const sc__alloc_ev *ev) {
   sc_thread_t *t = tls_self;
   if (t && (t->session != s || !atomic_load_explicit(&t->alive, memory_order_relaxed))) t = NULL;
   if (t) {
-    if (t->in_sample) {
-      atomic_fetch_add_explicit(&t->dropped, 1, memory_order_relaxed);
-      return;
-    }
-    t->in_sample = 1;
-    atomic_signal_fence(memory_order_seq_cst);
-    sc__entry *e = sc__ring_slot(&t->ring, s->entry_size);
-    if (!e) {
-      atomic_fetch_add_explicit(&t->dropped, 1, memory_order_relaxed);
-    } else {
-      fill(e, ev, t->tid);
-      if (needs_frames(ev) && sc__capture(s, t, e) < 0) e->nframes = 0;
-      sc__ring_publish(&t->ring);
-      uint64_t used = atomic_load_explicit(&t->ring.head, memory_order_relaxed) -
-                      atomic_load_explicit(&t->ring.tail, memory_order_relaxed);
-      if (used * 4 > t->ring.cap) atomic_store_explicit(&s->drain_soon, 1, memory_order_relaxed);
-    }
-    atomic_signal_fence(memory_order_seq_cst);
-    t->in_sample = 0;
+    sc__entry *e = sc__push_begin(t);
+    if (!e) return;
+    fill(e, ev, t->tid);
+    if (needs_frames(ev) && sc__capture(s, t, e) < 0) e->nframes = 0;
+    sc__push_end(t, 1);
+    uint64_t used = atomic_load_explicit(&t->ring.head, memory_order_relaxed) -
+                    atomic_load_explicit(&t->ring.tail, memory_order_relaxed);
+    if (used * 4 > t->ring.cap) atomic_store_explicit(&s->drain_soon, 1, memory_order_relaxed);
     return;
   }
   if (getpid() != s->pid) return; /* a forked child: the parent's session */

@@ -67,6 +67,13 @@ typedef struct sc__ring {
 /* Reserve the next slot (NULL when full), then publish it. */
 sc__entry *sc__ring_slot(sc__ring *r, size_t entry_size);
 void sc__ring_publish(sc__ring *r);
+/* On thread t itself (signal handler or allocator sink): reserve a slot of
+ * its ring, or NULL (nested in another push, or full: counted as dropped).
+ * A non-NULL slot must be finished with sc__push_end, which publishes it
+ * when `keep` (else counts a drop). */
+struct sc_thread;
+sc__entry *sc__push_begin(struct sc_thread *t);
+void sc__push_end(struct sc_thread *t, int keep);
 
 struct sc_thread {
   sc_session_t *session;

@@ -164,16 +164,8 @@ SC_API int sc_sample(sc_thread_t *t, const sc_sample_info_t *info) {
   if (!t || !info || info->size < offsetof(sc_sample_info_t, pc)) return SC_EINVAL;
   sc_session_t *s = t->session;
   if (atomic_load_explicit(&s->state, memory_order_relaxed) != SC__RUNNING) return SC_ESTATE;
-  if (t->in_sample) {
-    atomic_fetch_add_explicit(&t->dropped, 1, memory_order_relaxed);
-    return 0;
-  }
-  t->in_sample = 1;
-  atomic_signal_fence(memory_order_seq_cst);
-  sc__entry *e = sc__ring_slot(&t->ring, s->entry_size);
-  if (!e) {
-    atomic_fetch_add_explicit(&t->dropped, 1, memory_order_relaxed);
-  } else {
+  sc__entry *e = sc__push_begin(t);
+  if (e) {
     e->kind = 0; /* the slot may have held a memory event */
     e->cpu_ns = info->cpu_ns;
     e->sys_ns = info->sys_ns < info->cpu_ns ? info->sys_ns : info->cpu_ns; /* part of cpu_ns */
@@ -185,12 +177,32 @@ SC_API int sc_sample(sc_thread_t *t, const sc_sample_info_t *info) {
       sc__stamp_util(s, e, info->cpu_ns + info->blocked_ns);
     }
     e->pc = info->size > offsetof(sc_sample_info_t, pc) ? info->pc : 0;
-    if (sc__capture(s, t, e) == 0) sc__ring_publish(&t->ring);
-    else atomic_fetch_add_explicit(&t->dropped, 1, memory_order_relaxed);
+    sc__push_end(t, sc__capture(s, t, e) == 0);
   }
+  return 0;
+}
+
+sc__entry *sc__push_begin(sc_thread_t *t) {
+  if (t->in_sample) {
+    atomic_fetch_add_explicit(&t->dropped, 1, memory_order_relaxed);
+    return NULL;
+  }
+  t->in_sample = 1;
+  atomic_signal_fence(memory_order_seq_cst);
+  sc__entry *e = sc__ring_slot(&t->ring, t->session->entry_size);
+  if (!e) {
+    atomic_fetch_add_explicit(&t->dropped, 1, memory_order_relaxed);
+    atomic_signal_fence(memory_order_seq_cst);
+    t->in_sample = 0;
+  }
+  return e;
+}
+
+void sc__push_end(sc_thread_t *t, int keep) {
+  if (keep) sc__ring_publish(&t->ring);
+  else atomic_fetch_add_explicit(&t->dropped, 1, memory_order_relaxed);
   atomic_signal_fence(memory_order_seq_cst);
   t->in_sample = 0;
-  return 0;
 }
 
 sc__entry *sc__ring_slot(sc__ring *r, size_t entry_size) {

@@ -26,37 +26,8 @@ import sys
 
 import pytest
 
-from helpers import (PROGRAMS, explain, file_entry, line_with, lines_with, program, run_cli,
-                     scalene_env, truth)
-
-MIB = 1024 * 1024
-
-
-def mem_summary(profile):
-    """Memory figures of every line that has any, for assertion messages."""
-    if profile is None:
-        return "no profile"
-    out = []
-    for name, entry in (profile.get("files") or {}).items():
-        out.append(f"{name}: leaks={entry.get('leaks')}")
-        for row in entry.get("lines", []):
-            if row.get("n_mallocs") or row.get("n_copy_mb_s"):
-                out.append("  %4s malloc=%.2f py=%.2f peak=%.2f growth=%.2f mallocs=%s "
-                           "frees=%s copy/s=%.2f points=%d  %s" % (
-                               row["lineno"], row["n_malloc_mb"], row["n_python_fraction"],
-                               row["n_peak_mb"], row["n_growth_mb"], row["n_mallocs"],
-                               row["n_frees"], row["n_copy_mb_s"],
-                               len(row.get("memory_samples") or []),
-                               str(row.get("line", "")).strip()[:60]))
-    keys = ("elapsed_time_sec", "memory", "memory_reason", "alloc_samples", "dropped_samples",
-            "total_malloc_mb", "total_copy_mb", "max_footprint_mb", "max_footprint_fname",
-            "max_footprint_lineno", "allocation_sampling_window", "no_samples_reason")
-    out.append(json.dumps({k: profile.get(k) for k in keys}))
-    return "\n".join(out)
-
-
-def why(proc, profile=None, extra=""):
-    return (extra + "\n" if extra else "") + explain(proc) + "\nmemory:\n" + mem_summary(profile)
+from helpers import (MIB, PROGRAMS, explain, file_entry, line_with, lines_with,
+                     program, run_cli, scalene_env, truth, why)
 
 
 def mem_line(proc, profile, basename, marker):

@@ -6,7 +6,6 @@ deadlock fails the test instead of hanging the suite."""
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import shutil
@@ -14,33 +13,7 @@ import subprocess
 
 import pytest
 
-from helpers import explain, file_entry, lines_with, program, truth
-
-MIB = 1024 * 1024
-
-
-def mem_summary(profile):
-    if profile is None:
-        return "no profile"
-    out = []
-    for name, entry in (profile.get("files") or {}).items():
-        out.append(f"{name}: leaks={entry.get('leaks')}")
-        for row in entry.get("lines", []):
-            if row.get("n_mallocs") or row.get("n_copy_mb_s"):
-                out.append("  %4s malloc=%.2f py=%.2f peak=%.2f growth=%.2f mallocs=%s "
-                           "frees=%s  %s" % (
-                               row["lineno"], row["n_malloc_mb"], row["n_python_fraction"],
-                               row["n_peak_mb"], row["n_growth_mb"], row["n_mallocs"],
-                               row["n_frees"], str(row.get("line", "")).strip()[:60]))
-    keys = ("elapsed_time_sec", "memory", "memory_reason", "alloc_samples", "dropped_samples",
-            "total_malloc_mb", "max_footprint_mb", "max_footprint_fname", "growth_rate",
-            "allocation_sampling_window", "no_samples_reason")
-    out.append(json.dumps({k: profile.get(k) for k in keys}))
-    return "\n".join(out)
-
-
-def why(proc, profile=None, extra=""):
-    return (extra + "\n" if extra else "") + explain(proc) + "\nmemory:\n" + mem_summary(profile)
+from helpers import MIB, file_entry, lines_with, program, truth, why
 
 
 def saved_once(proc):
