@@ -79,6 +79,10 @@ $(SHARED): $(OBJ) lib/scalenecore.map
 # Debian's mimalloc (libmimalloc-dev ships no .pc: -lmimalloc), plus a copy
 # of the core for programs that are not Python (alloc/autostart.c).  Only
 # the allocator's symbols and its attach table are exported.
+# The allocator's own entry points call mimalloc through the GOT, not the
+# PLT: one jump fewer on every malloc and free.
+$(BUILD)/obj/lib/alloc/preload.o: ALL_CFLAGS += -fno-plt
+
 $(PRELOAD): $(PRELOAD_OBJ) $(OBJ) lib/alloc/preload.map
 	@mkdir -p $(dir $@)
 	$(CC) -shared -o $@ $(PRELOAD_OBJ) $(OBJ) -Wl,--version-script=lib/alloc/preload.map \
@@ -116,17 +120,21 @@ install: lib
 	ln -sf libscalenecore.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libscalenecore.so
 	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(PRELOAD) $(DESTDIR)$(LIBDIR)/
 	install -m 644 $(BUILD)/pkgconfig/scalenecore.pc $(DESTDIR)$(PKGCONFIGDIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/scalenecore.h $(DESTDIR)$(LIBDIR)/libscalenecore.* \
+	      $(DESTDIR)$(LIBDIR)/libscalenecore_preload.so \
 	      $(DESTDIR)$(PKGCONFIGDIR)/scalenecore.pc
 
 # ---- tests ---------------------------------------------------------------
 include tests/tests.mk
 include tests/python.mk
 include tests/fuzz.mk
+include tests/alloc.mk
 include bench/formats.mk
+include bench/memory.mk
 
 # ---- benchmarks ----------------------------------------------------------
 bench: all

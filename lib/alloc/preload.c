@@ -230,8 +230,20 @@ static inline void *oom(void) {
   return NULL;
 }
 
+/* mimalloc asks the kernel for its segments at hinted addresses between
+ * 2 TiB and 30 TiB (randomized per process); the kernel hands out other
+ * mappings top-down from near 128 TiB, and glibc's heap sits next to the
+ * executable.  A pointer in the hinted range is mimalloc's without asking
+ * it (a call through the PLT on every free); outside it, mimalloc decides. */
+#define PL_HINT_LO ((uintptr_t)2 << 40)
+#define PL_HINT_SPAN ((uintptr_t)28 << 40)
+
+static inline int owned(void *p) {
+  return PL_LIKELY((uintptr_t)p - PL_HINT_LO < PL_HINT_SPAN) || mi_is_in_heap_region(p);
+}
+
 static void plain_free(void *p) {
-  if (PL_LIKELY(mi_is_in_heap_region(p))) mi_free(p);
+  if (PL_LIKELY(owned(p))) mi_free(p);
   else __libc_free(p);
 }
 
@@ -321,7 +333,7 @@ static size_t tagged_usable(void *p) {
 
 static size_t usable(void *p) {
   if (is_tagged(p, g_secret)) return tagged_usable(p);
-  if (mi_is_in_heap_region(p)) return mi_usable_size(p);
+  if (owned(p)) return mi_usable_size(p);
   return g_libc_usable ? g_libc_usable(p) : 0;
 }
 
@@ -407,7 +419,7 @@ static void *realloc_impl(void *p, size_t n, uintptr_t caller) {
     return NULL;
   }
   if (PL_UNLIKELY(is_tagged(p, g_secret))) return realloc_tagged(p, n, caller);
-  if (PL_UNLIKELY(!mi_is_in_heap_region(p))) return realloc_foreign(p, n);
+  if (PL_UNLIKELY(!owned(p))) return realloc_foreign(p, n);
   size_t old = mi_usable_size(p);
   if (PL_LIKELY(n <= old)) {
     void *q = realloc_quiet(p, n);
