@@ -289,21 +289,17 @@ static void *alloc_slow(size_t n, size_t align, int zero, uintptr_t caller) {
  * blocks that must carry a header. */
 #define PL_FAST(n) (PL_LIKELY(!count(n) && (n) < PL_BIG))
 
+/* Below PL_BIG a failure is the kernel refusing memory, and mimalloc
+ * leaves mmap's ENOMEM in errno: the fast paths are tail calls. */
 PL_API void *malloc(size_t n) {
-  if (PL_FAST(n)) {
-    void *p = mi_malloc(n);
-    return PL_LIKELY(p != NULL) ? p : oom();
-  }
+  if (PL_FAST(n)) return mi_malloc(n);
   return alloc_slow(n, 0, 0, PL_CALLER());
 }
 
 PL_API void *calloc(size_t c, size_t s) {
   size_t n;
   if (__builtin_mul_overflow(c, s, &n)) return oom();
-  if (PL_FAST(n)) {
-    void *p = mi_zalloc(n);
-    return PL_LIKELY(p != NULL) ? p : oom();
-  }
+  if (PL_FAST(n)) return mi_zalloc(n);
   return alloc_slow(n, 0, 1, PL_CALLER());
 }
 
@@ -569,17 +565,35 @@ static int g_py_installed;
  * does not count the same bytes twice. */
 #define PL_PARKED (INT64_MAX / 2)
 
-static void *py_small_alloc(pl_pymem *o, size_t n, int zero, size_t c, size_t s, uintptr_t caller) {
+/* Whether small requests reach malloc (PYTHONMALLOC=malloc or
+ * malloc_debug: no pymalloc): only then is the countdown parked around
+ * them.  pymalloc serves them from arenas it maps itself. */
+static int g_py_park;
+
+static void *py_small_slow(pl_pymem *o, size_t n, int zero, size_t c, size_t s, uintptr_t caller);
+
+static inline void *py_small_alloc(pl_pymem *o, size_t n, int zero, size_t c, size_t s,
+                                   uintptr_t caller) {
   int64_t left = tls.left - (int64_t)n;
-  void *p;
   if (PL_LIKELY(left >= 0)) {
+    if (PL_LIKELY(!g_py_park)) {
+      tls.left = left;
+      return zero ? o->calloc(o->ctx, c, s) : o->malloc(o->ctx, n);
+    }
     tls.left = PL_PARKED;
-    p = zero ? o->calloc(o->ctx, c, s) : o->malloc(o->ctx, n);
+    void *p = zero ? o->calloc(o->ctx, c, s) : o->malloc(o->ctx, n);
     tls.left = left;
     return p;
   }
+  return py_small_slow(o, n, zero, c, s, caller);
+}
+
+/* The countdown crossed zero: draw the next distance; the slow path always
+ * parks it (rare, and a sampled request asks pymalloc for 16 bytes more). */
+static void *py_small_slow(pl_pymem *o, size_t n, int zero, size_t c, size_t s, uintptr_t caller) {
+  void *p;
   int sampled = take_sample();
-  left = tls.left;
+  int64_t left = tls.left;
   tls.left = PL_PARKED;
   if (!sampled) {
     p = zero ? o->calloc(o->ctx, c, s) : o->malloc(o->ctx, n);
@@ -618,24 +632,22 @@ static void *py_calloc(void *ctx, size_t c, size_t s) {
   return py_small_alloc(o, n, 1, c, s, PL_CALLER());
 }
 
+static void py_free_tagged(pl_pymem *o, void *p) {
+  pl_hdr *h = hdr_of(p);
+  uint64_t w = hdr_weight(p);
+  h->tag = 0;
+  if (w) emit(SC__EV_FREE, SC__DOM_PYTHON, p, NULL, 0, w, 0);
+  o->free(o->ctx, h);
+}
+
+/* A free needs no domain: its event, if any, matches an allocation. */
 static void py_free(void *ctx, void *p) {
   pl_pymem *o = ctx;
-  if (!p) return;
-  int saved = tls.domain;
-  tls.domain = SC__DOM_PYTHON;
-  if (PL_UNLIKELY(is_tagged(p, g_secret_py))) {
-    pl_hdr *h = hdr_of(p);
-    uint64_t w = hdr_weight(p);
-    h->tag = 0;
-    if (w) emit(SC__EV_FREE, SC__DOM_PYTHON, p, NULL, 0, w, 0);
-    int64_t left = tls.left;
-    tls.left = PL_PARKED;
-    o->free(o->ctx, h);
-    tls.left = left;
-  } else {
-    o->free(o->ctx, p);
+  if (PL_UNLIKELY(p && is_tagged(p, g_secret_py))) {
+    py_free_tagged(o, p);
+    return;
   }
-  tls.domain = saved;
+  o->free(o->ctx, p);
 }
 
 static void *py_realloc(void *ctx, void *p, size_t n) {
@@ -713,6 +725,8 @@ static int pl_python_install(void) {
   pl_get_fn get = (pl_get_fn)dlsym(RTLD_DEFAULT, "PyMem_GetAllocator");
   pl_set_fn set = (pl_set_fn)dlsym(RTLD_DEFAULT, "PyMem_SetAllocator");
   if (!get || !set) return SC_ENOENT;
+  const char *pm = getenv("PYTHONMALLOC");
+  g_py_park = pm && (strcmp(pm, "malloc") == 0 || strcmp(pm, "malloc_debug") == 0);
   for (int d = PL_RAW; d <= PL_OBJ; d++) {
     get(d, &g_py[d]);
     pl_pymem w = {&g_py[d], py_malloc, py_calloc, py_realloc, py_free};
