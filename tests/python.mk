@@ -16,13 +16,13 @@ test-browser: python
 
 # The same Python tests on every CPython under pyenv, each in its own venv
 # under $(BUILD)/venv-X.Y with the extension built in-tree for it.
-test-all-pythons: lib
+test-all-pythons: lib alloc-programs
 	@set -e; for v in $(PY_VERSIONS); do \
 	  py=$$(ls -d $(PYENV_ROOT)/versions/$$v.*/bin/python$$v 2>/dev/null | tail -n 1); \
 	  if [ -z "$$py" ]; then echo "test-all-pythons: CPython $$v not found under $(PYENV_ROOT)"; exit 1; fi; \
 	  venv=$(BUILD)/venv-$$v; \
 	  [ -x $$venv/bin/python ] || $$py -m venv $$venv; \
-	  $$venv/bin/python -m pip install -q setuptools pytest ipython; \
+	  $$venv/bin/python -m pip install -q setuptools pytest ipython numpy; \
 	  (cd bindings/python && SCALENECORE_BUILD=$(abspath $(BUILD)) $(abspath $(BUILD))/venv-$$v/bin/python setup.py -q build_ext --inplace); \
 	  echo "== CPython $$v"; \
 	  PYTHONPATH=$(abspath bindings/python) $$venv/bin/python -m pytest $(PYTEST_ARGS) tests/python; \
