@@ -727,7 +727,12 @@ static int pl_python_install(void) {
   if (!get || !set) return SC_ENOENT;
   const char *pm = getenv("PYTHONMALLOC");
   g_py_park = pm && (strcmp(pm, "malloc") == 0 || strcmp(pm, "malloc_debug") == 0);
-  for (int d = PL_RAW; d <= PL_OBJ; d++) {
+  /* MEM and OBJ only: the RAW domain is CPython's thin layer over malloc,
+   * which C extensions use for their own buffers too (numpy 2.5 allocates
+   * array data with PyMem_RawCalloc): what reaches malloc through it is
+   * native, unless a MEM/OBJ request passed it on (pymalloc hands requests
+   * over 512 bytes to RAW), which the domain flag marks as Python. */
+  for (int d = PL_MEM; d <= PL_OBJ; d++) {
     get(d, &g_py[d]);
     pl_pymem w = {&g_py[d], py_malloc, py_calloc, py_realloc, py_free};
     set(d, &w);

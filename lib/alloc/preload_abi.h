@@ -49,7 +49,7 @@ typedef struct sc__preload_api {
   int (*attach)(sc__alloc_sink_fn sink, uint64_t alloc_window, uint64_t copy_window);
   /* Detach; returns once no thread is inside the sink any more. */
   void (*detach)(void);
-  /* Wrap CPython's three allocator domains (PyMem_SetAllocator), looked
+  /* Wrap CPython's MEM and OBJ allocator domains (PyMem_SetAllocator), looked
    * up in the process; returns 0, or SC_ENOENT without CPython.  Caller
    * holds the GIL.  The wrappers stay for the life of the process. */
   int (*python_install)(void);
