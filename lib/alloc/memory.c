@@ -113,14 +113,6 @@ static int needs_frames(const sc__alloc_ev *ev) {
          (ev->kind == SC__EV_REALLOC && ev->weight);
 }
 
-static void native_frame(const sc_session_t *s, sc__entry *e) {
-  if (s->native && e->pc) {
-    e->frames[0].code = e->pc;
-    e->frames[0].pos = SC__POS_RETURN;
-    e->nframes = 1;
-  }
-}
-
 static void mem_sink(const sc__alloc_ev *ev) {
   sc_session_t *s = atomic_load(&g_mem_session);
   if (!s || atomic_load_explicit(&s->state, memory_order_relaxed) != SC__RUNNING) return;
@@ -145,7 +137,7 @@ static void mem_sink(const sc__alloc_ev *ev) {
     return;
   }
   fill(e, ev, gettid());
-  if (needs_frames(ev)) native_frame(s, e);
+  if (needs_frames(ev) && s->native) (void)sc__capture_native(s, e);
   mpsc_publish(&s->orphans, pos);
   if (pos % (s->orphans.cap / 4) == 0) /* every quarter of the queue */
     atomic_store_explicit(&s->drain_soon, 1, memory_order_relaxed);
@@ -404,12 +396,14 @@ static sc__cost *func_cost(sc__aggregate *a, uint32_t file, uint32_t func, int32
   return sc__map_upsert(&a->funcs, &fk, NULL);
 }
 
-static void line_changed(sc_session_t *s, sc__cost *c, double t) {
-  sc__aggregate *a = &s->agg;
+/* After a change of c->m_live: its peak and average; a line (`series`)
+ * also records it in its footprint series. */
+static void live_changed(sc__aggregate *a, sc__cost *c, double t, int series) {
   if (c->m_live < 0) c->m_live = 0;
   if (c->m_live > c->m_peak) c->m_peak = c->m_live;
   c->m_avg_sum += c->m_live;
   c->m_avg_n++;
+  if (!series) return;
   if (!c->m_series) {
     uint32_t idx;
     if (series_new(a, SC__LINE_POINTS, &idx) == 0) c->m_series = idx + 1;
@@ -432,57 +426,36 @@ static void global_changed(sc_session_t *s, double t, const sc__live *where) {
   if (a->nseries) sc__series_add(&a->series[0], t, a->mem_live / MB);
 }
 
-/* The innermost profiled frame of `e`, or NULL. */
-static const sc__loc *locate(const sc__aggregate *a, const sc__entry *e) {
-  for (uint32_t i = 0; i < e->nframes; i++) {
-    const sc__loc *l = sc__map_get(&a->frames, &e->frames[i]);
-    if (l && (l->flags & SC_FRAME_PROFILED) && !(l->flags & SC_FRAME_INVALID)) return l;
-  }
-  return NULL;
+static void add_alloc(sc__cost *c, double w, int python) {
+  if (!c) return;
+  if (python) c->m_python += w;
+  else c->m_native += w;
+  c->m_mallocs++;
 }
 
-static void charge_alloc(sc_session_t *s, const sc__live *v, double w, int python, double t) {
+/* `w` bytes allocated (sampled) at the site `v`. */
+static void charge_alloc(sc_session_t *s, const sc__live *v, double w) {
   sc__aggregate *a = &s->agg;
-  if (python) a->mem_python += w;
+  if (v->python) a->mem_python += w;
   else a->mem_native += w;
   if (!v->attributed) return;
-  sc__cost *lc = line_cost(a, v->file, v->line);
-  if (lc) {
-    if (python) lc->m_python += w;
-    else lc->m_native += w;
-    lc->m_mallocs++;
-  }
-  sc__cost *fc = func_cost(a, v->file, v->func, v->func_line);
-  if (fc) {
-    if (python) fc->m_python += w;
-    else fc->m_native += w;
-    fc->m_mallocs++;
-  }
-  (void)t;
+  add_alloc(line_cost(a, v->file, v->line), w, v->python);
+  add_alloc(func_cost(a, v->file, v->func, v->func_line), w, v->python);
+}
+
+static void add_live(sc__aggregate *a, sc__cost *c, double dw, int freed, double t, int series) {
+  if (!c) return;
+  c->m_live += dw;
+  c->m_frees += (uint64_t)freed;
+  live_changed(a, c, t, series);
 }
 
 /* Change the live bytes of the allocation site `v` by `dw`. */
 static void site_live(sc_session_t *s, const sc__live *v, double dw, int freed, double t) {
   sc__aggregate *a = &s->agg;
-  if (!v->attributed) {
-    if (freed) a->mem_unattributed++;
-    return;
-  }
-  sc__cost *lc = line_cost(a, v->file, v->line);
-  if (lc) {
-    lc->m_live += dw;
-    lc->m_frees += freed;
-    line_changed(s, lc, t);
-  }
-  sc__cost *fc = func_cost(a, v->file, v->func, v->func_line);
-  if (fc) {
-    fc->m_live += dw;
-    fc->m_frees += freed;
-    if (fc->m_live < 0) fc->m_live = 0;
-    if (fc->m_live > fc->m_peak) fc->m_peak = fc->m_live;
-    fc->m_avg_sum += fc->m_live;
-    fc->m_avg_n++;
-  }
+  if (!v->attributed) return;
+  add_live(a, line_cost(a, v->file, v->line), dw, freed, t, 1);
+  add_live(a, func_cost(a, v->file, v->func, v->func_line), dw, freed, t, 0);
 }
 
 static int early_take(sc__aggregate *a, uintptr_t addr, uint64_t t_alloc) {
@@ -503,16 +476,16 @@ static void early_put(sc__aggregate *a, uintptr_t addr, uint64_t t) {
   (void)live_put(&a->early_free, &a->early_cap, &a->early_n, &v);
 }
 
-void sc__mem_add(sc_session_t *s, const sc__entry *e) {
+const sc__loc *sc__mem_add(sc_session_t *s, const sc__entry *e) {
   sc__aggregate *a = &s->agg;
   if (!a->nseries) { /* series 0 is the program's footprint */
     uint32_t idx;
-    if (series_new(a, SC__GLOBAL_POINTS, &idx) < 0) return;
+    if (series_new(a, SC__GLOBAL_POINTS, &idx) < 0) return NULL;
   }
   double t = seconds(s, e->t_ns), w = (double)e->weight;
   sc__live v;
   memset(&v, 0, sizeof v);
-  const sc__loc *loc = e->kind == SC__EV_FREE ? NULL : locate(a, e);
+  const sc__loc *loc = e->kind == SC__EV_FREE ? NULL : sc__agg_locate(a, e);
   if (loc) {
     v.file = loc->file;
     v.func = loc->func;
@@ -527,10 +500,9 @@ void sc__mem_add(sc_session_t *s, const sc__entry *e) {
   switch (e->kind) {
   case SC__EV_MALLOC: {
     a->alloc_samples++;
-    charge_alloc(s, &v, w, v.python, t);
+    charge_alloc(s, &v, w);
     if (e->addr && early_take(a, e->addr, e->t_ns)) { /* freed before we saw it */
       site_live(s, &v, 0, 1, t);
-      a->free_samples++;
       break;
     }
     a->mem_live += w;
@@ -538,7 +510,6 @@ void sc__mem_add(sc_session_t *s, const sc__entry *e) {
     site_live(s, &v, w, 0, t);
     if (e->addr) (void)live_put(&a->live, &a->live_cap, &a->live_n, &v);
     global_changed(s, t, &v);
-    if (!v.attributed) a->mem_unattributed++;
     break;
   }
   case SC__EV_FREE: {
@@ -547,7 +518,6 @@ void sc__mem_add(sc_session_t *s, const sc__entry *e) {
       early_put(a, e->addr, e->t_ns);
       break;
     }
-    a->free_samples++;
     a->mem_live -= old.w;
     if (old.python) a->mem_live_python -= old.w;
     site_live(s, &old, -old.w, 1, t);
@@ -559,7 +529,7 @@ void sc__mem_add(sc_session_t *s, const sc__entry *e) {
     int found = live_take(a->live, a->live_cap, &a->live_n, e->old_addr, &old);
     if (w > 0) {
       a->alloc_samples++;
-      charge_alloc(s, &v, w, v.python, t);
+      charge_alloc(s, &v, w);
     }
     if (found) {
       old.addr = e->addr;
@@ -593,6 +563,7 @@ void sc__mem_add(sc_session_t *s, const sc__entry *e) {
   default:
     break;
   }
+  return loc;
 }
 
 static int cmp_time(const void *x, const void *y) {
@@ -618,9 +589,8 @@ void sc__mem_fold_batch(sc_session_t *s, size_t n) {
   qsort(ev, m, sizeof *ev, cmp_time);
   pthread_mutex_lock(&s->agg_lock);
   for (size_t i = 0; i < m; i++) {
-    sc__mem_add(s, ev[i]);
+    const sc__loc *l = sc__mem_add(s, ev[i]);
     if (!out) continue;
-    const sc__loc *l = ev[i]->kind == SC__EV_FREE ? NULL : locate(&s->agg, ev[i]);
     sc_alloc_event_t *o = &out[i];
     o->size = sizeof *o;
     o->kind = (sc_alloc_kind_t)ev[i]->kind;

@@ -565,6 +565,11 @@ static int g_py_installed;
  * does not count the same bytes twice. */
 #define PL_PARKED (INT64_MAX / 2)
 
+/* The domain's previous allocator: calloc(c, s) or malloc(n), n = c * s. */
+static inline void *py_orig(pl_pymem *o, size_t n, int zero, size_t c, size_t s) {
+  return zero ? o->calloc(o->ctx, c, s) : o->malloc(o->ctx, n);
+}
+
 /* Whether small requests reach malloc (PYTHONMALLOC=malloc or
  * malloc_debug: no pymalloc): only then is the countdown parked around
  * them.  pymalloc serves them from arenas it maps itself. */
@@ -578,10 +583,10 @@ static inline void *py_small_alloc(pl_pymem *o, size_t n, int zero, size_t c, si
   if (PL_LIKELY(left >= 0)) {
     if (PL_LIKELY(!g_py_park)) {
       tls.left = left;
-      return zero ? o->calloc(o->ctx, c, s) : o->malloc(o->ctx, n);
+      return py_orig(o, n, zero, c, s);
     }
     tls.left = PL_PARKED;
-    void *p = zero ? o->calloc(o->ctx, c, s) : o->malloc(o->ctx, n);
+    void *p = py_orig(o, n, zero, c, s);
     tls.left = left;
     return p;
   }
@@ -596,7 +601,7 @@ static void *py_small_slow(pl_pymem *o, size_t n, int zero, size_t c, size_t s, 
   int64_t left = tls.left;
   tls.left = PL_PARKED;
   if (!sampled) {
-    p = zero ? o->calloc(o->ctx, c, s) : o->malloc(o->ctx, n);
+    p = py_orig(o, n, zero, c, s);
     tls.left = left;
     return p;
   }
@@ -613,7 +618,7 @@ static void *py_small_slow(pl_pymem *o, size_t n, int zero, size_t c, size_t s, 
 static void *py_pass_malloc(pl_pymem *o, size_t n, int zero, size_t c, size_t s) {
   int saved = tls.domain;
   tls.domain = SC__DOM_PYTHON;
-  void *p = zero ? o->calloc(o->ctx, c, s) : o->malloc(o->ctx, n);
+  void *p = py_orig(o, n, zero, c, s);
   tls.domain = saved;
   return p;
 }

@@ -81,7 +81,7 @@ typedef struct agg_snapshot {
   double mem_python, mem_native, mem_copy, mem_peak, mem_peak_python, mem_live;
   uint32_t mem_peak_file;
   int32_t mem_peak_line;
-  uint64_t alloc_samples, free_samples;
+  uint64_t alloc_samples;
 } agg_snapshot;
 
 typedef struct build_ctx {
@@ -92,7 +92,7 @@ typedef struct build_ctx {
   double threshold;
   int64_t malloc_threshold;
   int reduced;
-  int memory, leaks;
+  int leaks;
   double elapsed; /* seconds */
 } build_ctx;
 
@@ -427,7 +427,6 @@ static int snapshot_take(const sc__aggregate *g, agg_snapshot *a) {
   a->mem_peak_file = g->mem_peak_file;
   a->mem_peak_line = g->mem_peak_line;
   a->alloc_samples = g->alloc_samples;
-  a->free_samples = g->free_samples;
   if (g->nseries) {
     a->series = sc__calloc(g->nseries, sizeof *a->series);
     if (!a->series) {
@@ -461,7 +460,6 @@ int sc__profile_build(sc_session_t *s, sc__value **out) {
   b.threshold = sc__opt_double(s->opts, SC_OPT_CPU_PERCENT_THRESHOLD);
   b.malloc_threshold = sc__opt_int(s->opts, SC_OPT_MALLOC_THRESHOLD);
   b.reduced = sc__opt_bool(s->opts, SC_OPT_REDUCED_PROFILE);
-  b.memory = s->mem_on;
   b.leaks = s->leak_detector;
   sc__value *root = sc__v_object(), *files = sc__v_object(), *threads = sc__v_array();
   if (!root || !files || !threads) goto oom;

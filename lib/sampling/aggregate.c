@@ -55,6 +55,14 @@ static void charge(sc__cost *c, const sc__entry *e, int native) {
   c->wall_ns += e->wall_ns;
 }
 
+const sc__loc *sc__agg_locate(const sc__aggregate *a, const sc__entry *e) {
+  for (uint32_t i = 0; i < e->nframes; i++) {
+    const sc__loc *l = sc__map_get(&a->frames, &e->frames[i]);
+    if (l && (l->flags & SC_FRAME_PROFILED) && !(l->flags & SC_FRAME_INVALID)) return l;
+  }
+  return NULL;
+}
+
 /* Caller holds agg_lock; every frame of `e` that matters is resolved. */
 void sc__agg_add(sc_session_t *s, sc_thread_t *t, const sc__entry *e) {
   sc__aggregate *a = &s->agg;
@@ -63,14 +71,7 @@ void sc__agg_add(sc_session_t *s, sc_thread_t *t, const sc__entry *e) {
   if (e->cpu_ns) a->cpu_samples++;
   a->total_ns += e->cpu_ns + e->blocked_ns;
   if (t->index < a->nthreads) charge(&a->threads[t->index].cost, e, native);
-  const sc__loc *loc = NULL;
-  for (uint32_t i = 0; i < e->nframes; i++) {
-    const sc__loc *l = sc__map_get(&a->frames, &e->frames[i]);
-    if (l && (l->flags & SC_FRAME_PROFILED) && !(l->flags & SC_FRAME_INVALID)) {
-      loc = l;
-      break;
-    }
-  }
+  const sc__loc *loc = sc__agg_locate(a, e);
   if (!loc) {
     a->unattributed++;
     a->unattributed_ns += e->cpu_ns + e->blocked_ns;

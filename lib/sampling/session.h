@@ -171,7 +171,7 @@ typedef struct sc__aggregate {
   uint32_t mem_peak_file;
   int32_t mem_peak_line;
   double mem_python, mem_native, mem_copy;
-  uint64_t alloc_samples, free_samples, mem_unattributed;
+  uint64_t alloc_samples;
 } sc__aggregate;
 
 struct sc_session {
@@ -243,14 +243,17 @@ void sc__drain(sc_session_t *s);
 /* Charge one sample of thread `t` (blocked time from the ticker). */
 void sc__agg_add(sc_session_t *s, sc_thread_t *t, const sc__entry *e);
 int sc__agg_thread(sc__aggregate *a, pid_t tid, const char *name, uint32_t *index);
+/* The innermost profiled frame of `e`, or NULL (caller holds agg_lock). */
+const sc__loc *sc__agg_locate(const sc__aggregate *a, const sc__entry *e);
 int sc__is_native(const sc_session_t *s, uintptr_t pc, uint32_t flags);
 
 /* alloc/memory.c */
 int sc__mem_start(sc_session_t *s);
 void sc__mem_stop(sc_session_t *s);
 void sc__mem_free(sc_session_t *s);
-/* Fold one memory event (caller holds agg_lock; frames resolved). */
-void sc__mem_add(sc_session_t *s, const sc__entry *e);
+/* Fold one memory event (caller holds agg_lock; frames resolved); returns
+ * where it was charged, or NULL. */
+const sc__loc *sc__mem_add(sc_session_t *s, const sc__entry *e);
 /* Fold the memory events of a batch in time order; then the hook. */
 void sc__mem_fold_batch(sc_session_t *s, size_t n);
 void sc__series_add(sc__series *sr, double t, double v);
