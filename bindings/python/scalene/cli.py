@@ -64,26 +64,35 @@ def _restore_child_env() -> None:
         os.environ.pop("LD_PRELOAD", None)
 
 
-def _reexec_with_preload(run_argv: Sequence[str], window: Any = None) -> Optional[str]:
-    """Replace this process by itself with the allocator preloaded.  Returns
-    only on failure, with the reason."""
+def _add_preload(env: Dict[str, str]) -> Optional[str]:
+    """Put the sampling allocator first in ``env``'s LD_PRELOAD; the reason
+    when it cannot be."""
     lib = preload_path()
     if not os.path.exists(lib):
         return f"the sampling allocator {lib} is missing (rebuild with 'make python')"
+    old = env.get("LD_PRELOAD", "")
+    env["LD_PRELOAD"] = lib + (":" + old if old else "")
+    return None
+
+
+def _reexec_with_preload(run_argv: Sequence[str], window: Any = None) -> Optional[str]:
+    """Replace this process by itself with the allocator preloaded.  Returns
+    only on failure, with the reason."""
     if os.environ.get(_REEXEC_MARK):
         return "the sampling allocator did not load (is LD_PRELOAD ignored here?)"
     env = dict(os.environ)
-    old = env.get("LD_PRELOAD", "")
-    env[_ORIG_PRELOAD] = old
+    env[_ORIG_PRELOAD] = env.get("LD_PRELOAD", "")
     env[_REEXEC_MARK] = "1"
-    env["LD_PRELOAD"] = lib + (":" + old if old else "")
+    why = _add_preload(env)
+    if why:
+        return why
     # The allocator draws its first countdowns before the profiler starts:
     # it reads the window from the environment.
     if window is not None and _WINDOW_ENV not in env:
         env[_WINDOW_ENV] = str(int(window))
         env[_WINDOW_MARK] = "1"
     argv = [sys.executable, "-m", "scalene", "run", *run_argv]
-    _flush_all()
+    flush_std()
     try:
         os.execve(sys.executable, argv, env)
     except OSError as e:
@@ -91,11 +100,13 @@ def _reexec_with_preload(run_argv: Sequence[str], window: Any = None) -> Optiona
     return None  # not reached
 
 
-def _flush_all() -> None:
-    for f in (sys.stdout, sys.stderr):
+def flush_std() -> None:
+    """Flush the standard streams, whatever state they are in."""
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
         try:
-            f.flush()
-        except Exception:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError, AttributeError):
             pass
 
 
@@ -297,12 +308,10 @@ def _run_native(program: str, args: Sequence[str], values: Dict[str, Any],
                 table: Dict[str, Any]) -> int:
     """Run an ELF executable with the allocator preloaded and its built-in
     native session on; the program's exit status is ours."""
-    import signal
     import subprocess
 
-    lib = preload_path()
-    if not os.path.exists(lib):
-        _fail(f"the sampling allocator {lib} is missing (rebuild with 'make python')")
+    from scalene import runner  # late: only `run` needs it
+
     outfile = os.path.abspath(str(values.get("outfile") or DEFAULT_OUTFILE))
     env = dict(os.environ)
     for name, value in values.items():
@@ -310,8 +319,9 @@ def _run_native(program: str, args: Sequence[str], values: Dict[str, Any],
             key = "SCALENE_" + name.upper().replace("-", "_")
             env[key] = ("true" if value else "false") if isinstance(value, bool) else str(value)
     env["SCALENE_NATIVE_OUTFILE"] = outfile
-    old = env.get("LD_PRELOAD", "")
-    env["LD_PRELOAD"] = lib + (":" + old if old else "")
+    why = _add_preload(env)
+    if why:
+        _fail(why)
     path = program if os.sep in program else os.path.join(".", program)
     try:
         proc = subprocess.Popen([path, *args], env=env)
@@ -324,8 +334,7 @@ def _run_native(program: str, args: Sequence[str], values: Dict[str, Any],
         except KeyboardInterrupt:
             continue  # the program got the SIGINT too; wait for it
     if status < 0:
-        signal.signal(-status, signal.SIG_DFL)
-        os.kill(os.getpid(), -status)
+        runner._die_by(-status)
     if os.path.exists(outfile):
         print(f"{PROG}: profile written to {outfile}", file=sys.stderr)
     return status

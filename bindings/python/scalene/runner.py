@@ -37,6 +37,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from scalene import decorators, filters
 from scalene.cli import UsageError
+from scalene.cli import flush_std as _flush_std
 
 __all__ = ["Target", "run", "active_session"]
 
@@ -76,15 +77,6 @@ def _stderr_line(text: str) -> None:
         os.write(2, (text + "\n").encode("utf-8", "replace"))
     except OSError:
         pass
-
-
-def _flush_std() -> None:
-    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
-        try:
-            if stream is not None:
-                stream.flush()
-        except (OSError, ValueError, AttributeError):
-            pass
 
 
 def _die_by(signum: int) -> None:
