@@ -2,7 +2,7 @@
 #
 #   make bench-alloc     malloc/free throughput of the sampling allocator
 #                        (bench/alloc_bench.c) against glibc and plain
-#                        mimalloc, best of 5, interleaved
+#                        mimalloc, median of 7, interleaved
 #   make bench-memory    bench-alloc, then bench/overhead.py --mode full:
 #                        full profiling (CPU + memory + copy) of the Python
 #                        programs against unprofiled runs
@@ -20,8 +20,13 @@ $(BUILD)/bench/alloc_bench: bench/alloc_bench.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) -O2 -g -D_GNU_SOURCE $< -o $@ -lpthread -lm -ldl
 
-bench-alloc: $(BUILD)/bench/alloc_bench $(PRELOAD)
+$(BUILD)/bench/liballoc_shim.so: bench/alloc_shim.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) -O2 -g -fPIC -shared -fvisibility=hidden -fno-plt $< -o $@ -lmimalloc
+
+bench-alloc: $(BUILD)/bench/alloc_bench $(BUILD)/bench/liballoc_shim.so $(PRELOAD)
 	$(BUILD)/bench/alloc_bench --preload $(PRELOAD) --mimalloc $(MIMALLOC_SO) \
+	  --shim $(BUILD)/bench/liballoc_shim.so \
 	  --json $(BUILD)/bench-alloc-results.json $(BENCH_ALLOC_ARGS)
 
 bench-memory: bench-alloc all

@@ -194,8 +194,37 @@ _Static_assert(sizeof(pl_hdr) == 16, "the header keeps 16-byte alignment");
 #define PL_ALIGN_PLAIN ((size_t)1 << 20)
 
 static inline pl_hdr *hdr_of(void *p) { return (pl_hdr *)p - 1; }
+
+/* Where tagged blocks live: a count of the tagged blocks whose pointer
+ * falls in each 64 KiB region (modulo 256 MiB).  A free looks here first
+ * and reads the bytes before the pointer only when the count is not 0.
+ * Most frees touch a block the program has not used for a while, whose
+ * neighbourhood is no longer in the L1 cache, while this table stays
+ * there: reading the header on every free cost more than mimalloc's own
+ * free.  Sampled blocks are rare (one per sampling window of bytes), so
+ * most regions count 0.  A count is raised before a tagged pointer is
+ * handed out and lowered after its tag is cleared, so a thread that
+ * frees the block (which the program must have passed to it) sees it
+ * raised; a count that is not 0 only costs the header read. */
+#define PL_REGION_SHIFT 16
+#define PL_REGIONS 4096
+static _Atomic uint32_t g_tagged_in[PL_REGIONS];
+
+static inline _Atomic uint32_t *region_of(void *p) {
+  return &g_tagged_in[((uintptr_t)p >> PL_REGION_SHIFT) & (PL_REGIONS - 1)];
+}
 static inline int is_tagged(void *p, uint64_t secret) {
-  return hdr_of(p)->tag == (secret ^ (uintptr_t)p);
+  return PL_UNLIKELY(atomic_load_explicit(region_of(p), memory_order_relaxed) != 0) &&
+         hdr_of(p)->tag == (secret ^ (uintptr_t)p);
+}
+/* Clear a tag (the block is being freed or moved) / put it back. */
+static inline void untag(void *p) {
+  hdr_of(p)->tag = 0;
+  atomic_fetch_sub_explicit(region_of(p), 1, memory_order_relaxed);
+}
+static inline void retag(void *p, uint64_t tag) {
+  atomic_fetch_add_explicit(region_of(p), 1, memory_order_relaxed);
+  hdr_of(p)->tag = tag;
 }
 static inline uint64_t hdr_weight(void *p) { return hdr_of(p)->word & PL_WEIGHT_MASK; }
 static inline void hdr_set_weight(void *p, uint64_t w) {
@@ -209,8 +238,8 @@ static inline void *hdr_base(void *p) {
 }
 static inline void *tag_at(void *p, uint64_t secret, uint64_t weight, unsigned shift) {
   pl_hdr *h = hdr_of(p);
-  h->tag = secret ^ (uintptr_t)p;
   h->word = (weight & PL_WEIGHT_MASK) | ((uint64_t)shift << 56);
+  retag(p, secret ^ (uintptr_t)p);
   return p;
 }
 /* The CPython wrappers' headers always start their block. */
@@ -235,16 +264,26 @@ static inline void *oom(void) {
  * mappings top-down from near 128 TiB, and glibc's heap sits next to the
  * executable.  A pointer in the hinted range is mimalloc's without asking
  * it (a call through the PLT on every free); outside it, mimalloc decides. */
-#define PL_HINT_LO ((uintptr_t)2 << 40)
-#define PL_HINT_SPAN ((uintptr_t)28 << 40)
-
-static inline int owned(void *p) {
-  return PL_LIKELY((uintptr_t)p - PL_HINT_LO < PL_HINT_SPAN) || mi_is_in_heap_region(p);
+#define PL_HINT_LO_TIB 2
+#define PL_HINT_SPAN_TIB 28
+static inline int in_hint(void *p) {
+  return ((uintptr_t)p >> 40) - PL_HINT_LO_TIB < PL_HINT_SPAN_TIB;
 }
 
-static void plain_free(void *p) {
-  if (PL_LIKELY(owned(p))) mi_free(p);
+static inline int owned(void *p) {
+  return PL_LIKELY(in_hint(p)) || mi_is_in_heap_region(p);
+}
+
+/* Out of line, so that free() itself needs no stack frame. */
+static __attribute__((noinline)) void free_outside_hint(void *p) {
+  if (!p) return;
+  if (mi_is_in_heap_region(p)) mi_free(p);
   else __libc_free(p);
+}
+
+static inline void plain_free(void *p) {
+  if (PL_LIKELY(in_hint(p))) mi_free(p);
+  else free_outside_hint(p);
 }
 
 static unsigned log2_of(size_t pow2) {
@@ -303,18 +342,26 @@ PL_API void *calloc(size_t c, size_t s) {
   return alloc_slow(n, 0, 1, PL_CALLER());
 }
 
-static void free_tagged(void *p) {
+static __attribute__((noinline)) void free_tagged(void *p) {
   uint64_t w = hdr_weight(p);
   void *base = hdr_base(p);
-  hdr_of(p)->tag = 0;
+  untag(p);
   if (w) emit(SC__EV_FREE, tls.domain, p, NULL, 0, w, 0);
   mi_free(base);
 }
 
-PL_API void free(void *p) {
+/* free() of a pointer in a region that holds tagged blocks. */
+static __attribute__((noinline)) void free_near_tagged(void *p) {
   if (!p) return;
-  if (PL_UNLIKELY(is_tagged(p, g_secret))) {
-    free_tagged(p);
+  if (hdr_of(p)->tag == (g_secret ^ (uintptr_t)p)) free_tagged(p);
+  else plain_free(p);
+}
+
+/* NULL is not tested on the fast path: it is outside mimalloc's range,
+ * and both slow paths return on it. */
+PL_API void free(void *p) {
+  if (PL_UNLIKELY(atomic_load_explicit(region_of(p), memory_order_relaxed) != 0)) {
+    free_near_tagged(p);
     return;
   }
   plain_free(p);
@@ -353,8 +400,8 @@ static void *realloc_quiet(void *p, size_t n) {
  * (mimalloc's size classes) is counted when the block gets it; growing in
  * place later costs nothing, and a buffer grown step by step adds up to
  * its size. */
-static uint64_t growth_weight(size_t old, size_t now) {
-  if (now <= old || !count(now - old) || !take_sample()) return 0;
+static inline uint64_t growth_weight(size_t old, size_t now) {
+  if (PL_LIKELY(now <= old || !count(now - old)) || !take_sample()) return 0;
   return weight_of(now - old, atomic_load_explicit(&g_window, memory_order_relaxed));
 }
 
@@ -373,7 +420,7 @@ static void *move_tagged(void *p, size_t keep, size_t n, void (*release)(void *)
 
 static void release_tagged(void *p) {
   void *base = hdr_base(p);
-  hdr_of(p)->tag = 0;
+  untag(p);
   mi_free(base);
 }
 
@@ -389,10 +436,10 @@ static void *realloc_tagged(void *p, size_t n, uintptr_t caller) {
     if (n > PTRDIFF_MAX - 4096) return oom();
     pl_hdr *h = hdr_of(p);
     uint64_t tag = h->tag;
-    h->tag = 0;
+    untag(p);
     pl_hdr *nh = realloc_quiet(h, n + PL_HDR);
     if (!nh) {
-      h->tag = tag;
+      retag(p, tag);
       return oom();
     }
     q = tag_at(nh + 1, g_secret, 0, 0);
@@ -418,6 +465,9 @@ static void *realloc_impl(void *p, size_t n, uintptr_t caller) {
   if (PL_UNLIKELY(!owned(p))) return realloc_foreign(p, n);
   size_t old = mi_usable_size(p);
   if (PL_LIKELY(n <= old)) {
+    /* mimalloc's own rule: a block that still fits, and would not waste
+     * more than half of itself, stays where it is */
+    if (n >= old / 2) return p;
     void *q = realloc_quiet(p, n);
     return q ? q : oom();
   }
@@ -426,8 +476,12 @@ static void *realloc_impl(void *p, size_t n, uintptr_t caller) {
     q = move_tagged(p, old, n, mi_free);
     if (!q) return oom();
   } else {
-    q = realloc_quiet(p, n);
+    /* The block does not fit: it moves (mimalloc's realloc would do the
+     * same, with its copy going through the memcpy above). */
+    q = mi_malloc(n);
     if (!q) return oom();
+    g_memcpy(q, p, old);
+    mi_free(p);
     size_t now = mi_usable_size(q);
     uint64_t w = growth_weight(old, now);
     if (PL_LIKELY(!w)) return q;
@@ -640,7 +694,7 @@ static void *py_calloc(void *ctx, size_t c, size_t s) {
 static void py_free_tagged(pl_pymem *o, void *p) {
   pl_hdr *h = hdr_of(p);
   uint64_t w = hdr_weight(p);
-  h->tag = 0;
+  untag(p);
   if (w) emit(SC__EV_FREE, SC__DOM_PYTHON, p, NULL, 0, w, 0);
   o->free(o->ctx, h);
 }
@@ -670,7 +724,7 @@ static void *py_realloc(void *ctx, void *p, size_t n) {
     if (w_old) emit(SC__EV_FREE, SC__DOM_PYTHON, p, NULL, 0, w_old, 0);
     if (count(n) && take_sample()) w = weight_of(n, atomic_load_explicit(&g_window, memory_order_relaxed));
     uint64_t tag = h->tag;
-    h->tag = 0;
+    untag(p);
     int64_t left = tls.left;
     tls.left = PL_PARKED;
     tls.in_alloc++;
@@ -678,7 +732,7 @@ static void *py_realloc(void *ctx, void *p, size_t n) {
     tls.in_alloc--;
     tls.left = left;
     if (!nh) {
-      h->tag = tag;
+      retag(p, tag);
       h->word = 0; /* its old bytes were reported freed */
       q = NULL;
     } else {
