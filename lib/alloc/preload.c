@@ -199,19 +199,30 @@ static inline pl_hdr *hdr_of(void *p) { return (pl_hdr *)p - 1; }
  * falls in each 64 KiB region (modulo 256 MiB).  A free looks here first
  * and reads the bytes before the pointer only when the count is not 0.
  * Most frees touch a block the program has not used for a while, whose
- * neighbourhood is no longer in the L1 cache, while this table stays
- * there: reading the header on every free cost more than mimalloc's own
+ * neighbourhood is no longer in the L1 cache, while this table mostly
+ * stays there (one byte per region: a 40 MB heap uses ten cache lines of
+ * it): reading the header on every free cost more than mimalloc's own
  * free.  Sampled blocks are rare (one per sampling window of bytes), so
  * most regions count 0.  A count is raised before a tagged pointer is
  * handed out and lowered after its tag is cleared, so a thread that
  * frees the block (which the program must have passed to it) sees it
- * raised; a count that is not 0 only costs the header read. */
+ * raised.  A count that reaches 255 stays there: a count that is not 0
+ * only costs the header read. */
 #define PL_REGION_SHIFT 16
 #define PL_REGIONS 4096
-static _Atomic uint32_t g_tagged_in[PL_REGIONS];
+#define PL_REGION_STUCK 255
+static _Atomic uint8_t g_tagged_in[PL_REGIONS];
 
-static inline _Atomic uint32_t *region_of(void *p) {
+static inline _Atomic uint8_t *region_of(void *p) {
   return &g_tagged_in[((uintptr_t)p >> PL_REGION_SHIFT) & (PL_REGIONS - 1)];
+}
+static void region_add(void *p, int d) {
+  _Atomic uint8_t *r = region_of(p);
+  uint8_t v = atomic_load_explicit(r, memory_order_relaxed);
+  while (v != PL_REGION_STUCK &&
+         !atomic_compare_exchange_weak_explicit(r, &v, (uint8_t)(v + d), memory_order_relaxed,
+                                                memory_order_relaxed)) {
+  }
 }
 static inline int is_tagged(void *p, uint64_t secret) {
   return PL_UNLIKELY(atomic_load_explicit(region_of(p), memory_order_relaxed) != 0) &&
@@ -220,10 +231,10 @@ static inline int is_tagged(void *p, uint64_t secret) {
 /* Clear a tag (the block is being freed or moved) / put it back. */
 static inline void untag(void *p) {
   hdr_of(p)->tag = 0;
-  atomic_fetch_sub_explicit(region_of(p), 1, memory_order_relaxed);
+  region_add(p, -1);
 }
 static inline void retag(void *p, uint64_t tag) {
-  atomic_fetch_add_explicit(region_of(p), 1, memory_order_relaxed);
+  region_add(p, 1);
   hdr_of(p)->tag = tag;
 }
 static inline uint64_t hdr_weight(void *p) { return hdr_of(p)->word & PL_WEIGHT_MASK; }
