@@ -95,11 +95,14 @@ size_t sc__v_len(const sc__value *v);
  *   ... read doc; sc__v_free(doc) ...
  *
  * Nothing in the document may be modified, so parts of it are shared:
- * member arrays and key strings between containers, and one node per
+ * member arrays and key strings between containers, one node per
  * document for each of null, false, true, "", [], {} and the integers
  * 0 .. SC__VDOC_SMALL_INTS - 1 (in a profile most numbers are such
- * integers: zeros, line numbers, sample counts).  Readers of the tree see
- * no difference; nothing may compare nodes by address. */
+ * integers: zeros, line numbers, sample counts), and any node a reader
+ * knows to stand for the same value in several places (the compact
+ * reader's table constants: one node for every object of a run).  A node
+ * may thus have several parents, containers included.  Readers of the
+ * tree see no difference; nothing may compare nodes by address. */
 #define SC__VDOC_SMALL_INTS 1024
 
 typedef struct sc__vdoc {

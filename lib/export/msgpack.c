@@ -1,12 +1,28 @@
 /* msgpack.c - the compact profile format: the document as one MessagePack
  * map (msgpack-c's packer and unpacker) in one zstd frame (libzstd).
- * docs/profile-format.md specifies it; in short:
+ * docs/profile-format.md specifies it; in short (format_version 2):
  *
  *   zstd frame (content size in the header, XXH64 content checksum)
  *   └ MessagePack map
  *       "format":         "scalenecore-profile"   (always the first key)
- *       "format_version": 1                       (always the second key)
+ *       "format_version": 2                       (always the second key)
  *       ...the document's own keys, in its order...
+ *
+ * Every value is written as itself (types below) but for the arrays
+ * "lines" and "functions" of each file (the members of the root's
+ * "files" object), which are written as tables: an array of runs, each a
+ * map of either
+ *   "schema":  a schema map, or the index of one given earlier in the file
+ *              (numbered in the order they appear),
+ *   "count":   N (at least 1),
+ *   "columns": one array of N values per key of the schema that is
+ *              neither constant nor repeated, in the schema's key order;
+ * standing for N consecutive objects, or of
+ *   "values":  [v, ...]  consecutive elements as they are (not objects).
+ * A schema map: "keys" (the objects' keys, in order), optionally
+ * "constants" (key -> the value it has in every object) and "same_as"
+ * (key -> an earlier key whose value it repeats in every object).
+ * Version 1 files (no tables) still load.
  *
  * Types: null -> nil, bool -> true/false, integers -> the smallest
  * MessagePack int/uint, other numbers -> float64 (a NaN or infinity is
@@ -21,8 +37,10 @@
  * trailing bytes, another format name, a format_version newer than this
  * library's, bin / ext / the reserved 0xc1, non-str map keys, keys holding
  * NUL, duplicate keys, invalid UTF-8, non-finite floats, declared lengths
- * larger than the bytes that follow, nesting deeper than
- * SC__DOC_MAX_DEPTH, more than SC__DOC_MAX_VALUES values.
+ * larger than the bytes that follow, a malformed table, nesting deeper
+ * than SC__DOC_MAX_DEPTH or more than SC__DOC_MAX_VALUES values in the
+ * document it stands for (a table's objects counted one by one, each with
+ * its constants, before anything is built for them).
  *
  * A first pass over the decompressed bytes checks their structure and
  * bounds before msgpack-c unpacks them, so the unpacker never allocates
@@ -31,13 +49,43 @@
  * document (value.h) as they come. */
 #include <math.h>
 #include <msgpack.h>
+#include <stdbool.h>
 #include <string.h>
 #include <zstd.h>
 #include <zstd_errors.h>
 
 #include "doc.h"
 
-#define ZSTD_LEVEL 3
+#define ZSTD_LEVEL 7
+
+/* Where a value sits in the document: only the arrays of R_TABLE places
+ * are written as tables. */
+typedef enum role {
+  R_ANY,
+  R_ROOT,  /* the root object (version 2 on) */
+  R_FILES, /* the root's "files" */
+  R_FILE,  /* a member of "files" */
+  R_TABLE  /* a file's "lines" or "functions" */
+} role;
+
+static bool name_is(const char *k, size_t n, const char *lit, size_t litn) {
+  return n == litn && memcmp(k, lit, n) == 0;
+}
+
+/* The place of member `key` (klen bytes) of an object in place r. */
+static role member_role(role r, const char *key, size_t klen) {
+  switch (r) {
+    case R_ROOT: return name_is(key, klen, "files", 5) ? R_FILES : R_ANY;
+    case R_FILES: return R_FILE;
+    case R_FILE:
+      return name_is(key, klen, "lines", 5) || name_is(key, klen, "functions", 9) ? R_TABLE : R_ANY;
+    default: return R_ANY;
+  }
+}
+
+/* MessagePack nests tables two levels deeper than the document (a run
+ * map and its columns array between the array and its objects). */
+#define TABLE_NESTING 2
 
 /* ---- writing ------------------------------------------------------------ */
 
@@ -76,6 +124,11 @@ static int pack_text(msgpack_packer *pk, const char *s, size_t n) {
   return rc;
 }
 
+static int pack_lit(msgpack_packer *pk, const char *s) {
+  return msgpack_pack_str_with_body(pk, s, strlen(s)) < 0 ? SC_ENOMEM : 0;
+}
+
+/* `depth`: that of the container holding v (the root's members: 1). */
 static int pack_value(msgpack_packer *pk, const sc__value *v, int depth) {
   int r = 0;
   switch (v->type) {
@@ -102,22 +155,311 @@ static int pack_value(msgpack_packer *pk, const sc__value *v, int depth) {
   return r < 0 ? SC_ENOMEM : 0;
 }
 
-static int pack_doc(const sc__value *doc, sc__buf *raw) {
+/* ---- tables */
+
+static bool same_keys(const sc__value *a, const sc__value *b) {
+  if (a->u.c.len != b->u.c.len) return false;
+  if (a->u.c.keys == b->u.c.keys) return true;
+  for (size_t i = 0; i < a->u.c.len; i++)
+    if (strcmp(a->u.c.keys[i], b->u.c.keys[i]) != 0) return false;
+  return true;
+}
+
+/* Whether a and b are written as the same MessagePack. */
+static bool same_value(const sc__value *a, const sc__value *b) {
+  if (a == b) return true;
+  if (a->type != b->type) return false;
+  switch (a->type) {
+    case SC__V_NULL: return true;
+    case SC__V_BOOL: return a->u.b == b->u.b;
+    case SC__V_INT: return a->u.i == b->u.i;
+    case SC__V_DOUBLE: return memcmp(&a->u.d, &b->u.d, sizeof a->u.d) == 0;
+    case SC__V_STRING:
+      return a->u.str.len == b->u.str.len && memcmp(a->u.str.s, b->u.str.s, a->u.str.len) == 0;
+    case SC__V_ARRAY:
+    case SC__V_OBJECT:
+      if (a->type == SC__V_OBJECT ? !same_keys(a, b) : a->u.c.len != b->u.c.len) return false;
+      for (size_t i = 0; i < a->u.c.len; i++)
+        if (!same_value(a->u.c.items[i], b->u.c.items[i])) return false;
+      return true;
+  }
+  return false;
+}
+
+/* The end of the run that starts at element i: objects with the same
+ * keys in the same order, or elements that are not objects. */
+static size_t run_end(const sc__value *arr, size_t i) {
+  sc__value *const *it = arr->u.c.items;
+  size_t n = arr->u.c.len, j = i + 1;
+  if (it[i]->type == SC__V_OBJECT) {
+    while (j < n && it[j]->type == SC__V_OBJECT && same_keys(it[j], it[i])) j++;
+  } else {
+    while (j < n && it[j]->type != SC__V_OBJECT) j++;
+  }
+  return j;
+}
+
+/* A run's schema: its keys and, per key, where the objects' values are:
+ * in a column of the run (COL_FULL), the same value in every object
+ * (COL_CONST), or the value of an earlier key of the same object
+ * (COL_SAME). */
+enum { COL_FULL, COL_CONST, COL_SAME };
+
+typedef struct schema {
+  const sc__value *obj; /* an object with the schema's keys */
+  size_t k, nfull;
+  size_t cap; /* keys the arrays below have room for */
+  uint8_t *kind;
+  uint32_t *same;          /* COL_SAME: the earlier key's index */
+  const sc__value **value; /* COL_CONST: every object's value */
+} schema;
+
+static int schema_alloc(schema *s, size_t k) {
+  /* one block: values, then earlier keys, then kinds */
+  char *m = sc__malloc(k ? k * (sizeof *s->value + sizeof *s->same + 1) : 1);
+  if (!m) return SC_ENOMEM;
+  s->value = (const sc__value **)(void *)m;
+  s->same = (uint32_t *)(void *)(m + k * sizeof *s->value);
+  s->kind = (uint8_t *)(m + k * (sizeof *s->value + sizeof *s->same));
+  s->k = s->cap = k;
+  return 0;
+}
+
+static void schema_free(schema *s) { sc__free((void *)s->value); }
+
+/* Schemas written earlier that later runs may name by index (the first
+ * SCHEMAS of them; every schema written still takes its index), and
+ * columns a schema may repeat (the first REF_COLUMNS kept in full). */
+#define SCHEMAS 64
+#define REF_COLUMNS 64
+
+typedef struct writer {
   msgpack_packer pk;
-  msgpack_packer_init(&pk, raw, buf_write);
+  schema schemas[SCHEMAS];
+  size_t nschemas;  /* kept */
+  uint64_t written; /* schemas written */
+  schema run;       /* the run's own, being written */
+} writer;
+
+/* The schema that the objects it[0..n) suggest: a key whose value is the
+ * same in all of them (n > 1) a constant; one whose values are those of
+ * an earlier key kept in full, repeating it (a few candidates tried,
+ * those that start with the same value). */
+static int derive_schema(writer *w, sc__value *const *it, size_t n) {
+  schema *d = &w->run;
+  const sc__value *first = it[0];
+  size_t k = first->u.c.len;
+  if (!d->value || d->cap < k) {
+    schema_free(d);
+    d->value = NULL;
+    SC_FORWARD_IF_ERROR(schema_alloc(d, k));
+  }
+  d->obj = first;
+  d->k = k;
+  d->nfull = 0;
+  size_t full[REF_COLUMNS], nref = 0;
+  for (size_t c = 0; c < k; c++) {
+    const sc__value *v0 = first->u.c.items[c];
+    size_t i = 1;
+    while (i < n && same_value(it[i]->u.c.items[c], v0)) i++;
+    if (n > 1 && i == n) {
+      d->kind[c] = COL_CONST;
+      d->value[c] = v0;
+      continue;
+    }
+    d->kind[c] = COL_FULL;
+    for (size_t f = 0, tries = 0; n > 1 && f < nref && tries < 4; f++) {
+      size_t e = full[f];
+      if (!same_value(first->u.c.items[e], v0)) continue;
+      tries++;
+      for (i = 1; i < n && same_value(it[i]->u.c.items[c], it[i]->u.c.items[e]); i++) {
+      }
+      if (i == n) {
+        d->kind[c] = COL_SAME;
+        d->same[c] = (uint32_t)e;
+        break;
+      }
+    }
+    if (d->kind[c] != COL_FULL) continue;
+    d->nfull++;
+    if (nref < REF_COLUMNS) full[nref++] = c;
+  }
+  return 0;
+}
+
+/* Whether the objects it[0..n) fit schema s. */
+static bool schema_fits(const schema *s, sc__value *const *it, size_t n) {
+  if (!same_keys(s->obj, it[0])) return false;
+  for (size_t c = 0; c < s->k; c++) {
+    if (s->kind[c] == COL_CONST) {
+      for (size_t i = 0; i < n; i++)
+        if (!same_value(it[i]->u.c.items[c], s->value[c])) return false;
+    } else if (s->kind[c] == COL_SAME) {
+      for (size_t i = 0; i < n; i++)
+        if (!same_value(it[i]->u.c.items[c], it[i]->u.c.items[s->same[c]])) return false;
+    }
+  }
+  return true;
+}
+
+static int pack_schema(writer *w, const schema *s, int depth) {
+  msgpack_packer *pk = &w->pk;
+  size_t nconst = 0, nsame = 0;
+  for (size_t c = 0; c < s->k; c++) {
+    nconst += s->kind[c] == COL_CONST;
+    nsame += s->kind[c] == COL_SAME;
+  }
+  char *const *keys = s->obj->u.c.keys;
+  if (msgpack_pack_map(pk, 1 + (nconst > 0) + (nsame > 0)) < 0) return SC_ENOMEM;
+  SC_FORWARD_IF_ERROR(pack_lit(pk, "keys"));
+  if (msgpack_pack_array(pk, s->k) < 0) return SC_ENOMEM;
+  for (size_t c = 0; c < s->k; c++) SC_FORWARD_IF_ERROR(pack_text(pk, keys[c], strlen(keys[c])));
+  if (nconst) {
+    SC_FORWARD_IF_ERROR(pack_lit(pk, "constants"));
+    if (msgpack_pack_map(pk, nconst) < 0) return SC_ENOMEM;
+    for (size_t c = 0; c < s->k; c++) {
+      if (s->kind[c] != COL_CONST) continue;
+      SC_FORWARD_IF_ERROR(pack_text(pk, keys[c], strlen(keys[c])));
+      SC_FORWARD_IF_ERROR(pack_value(pk, s->value[c], depth + 2));
+    }
+  }
+  if (nsame) {
+    SC_FORWARD_IF_ERROR(pack_lit(pk, "same_as"));
+    if (msgpack_pack_map(pk, nsame) < 0) return SC_ENOMEM;
+    for (size_t c = 0; c < s->k; c++) {
+      if (s->kind[c] != COL_SAME) continue;
+      const char *t = keys[s->same[c]];
+      SC_FORWARD_IF_ERROR(pack_text(pk, keys[c], strlen(keys[c])));
+      SC_FORWARD_IF_ERROR(pack_text(pk, t, strlen(t)));
+    }
+  }
+  return 0;
+}
+
+/* The objects it[0..n) (one run): schema, count, columns.  The schema is
+ * the earlier one that fits them with the fewest columns, or their own
+ * when that has fewer still. */
+static int pack_object_run(writer *w, sc__value *const *it, size_t n, int depth) {
+  msgpack_packer *pk = &w->pk;
+  SC_FORWARD_IF_ERROR(derive_schema(w, it, n));
+  const schema *use = &w->run, *best = NULL;
+  size_t idx = 0;
+  for (size_t i = 0; i < w->nschemas; i++) {
+    const schema *s = &w->schemas[i];
+    if ((!best || s->nfull < best->nfull) && schema_fits(s, it, n)) {
+      best = s;
+      idx = i;
+    }
+  }
+  /* an earlier schema unless the run's own saves more values than
+   * writing it costs (its keys and a few more) */
+  if (best && (best->nfull <= use->nfull || (best->nfull - use->nfull) * n <= 2 * use->k + 4))
+    use = best;
+  if (msgpack_pack_map(pk, 3) < 0) return SC_ENOMEM;
+  SC_FORWARD_IF_ERROR(pack_lit(pk, "schema"));
+  if (use != &w->run) {
+    if (msgpack_pack_uint64(pk, idx) < 0) return SC_ENOMEM;
+  } else {
+    SC_FORWARD_IF_ERROR(pack_schema(w, use, depth));
+    if (w->nschemas < SCHEMAS && w->written == w->nschemas) {
+      /* kept for the runs to come: a copy */
+      schema *keep = &w->schemas[w->nschemas];
+      SC_FORWARD_IF_ERROR(schema_alloc(keep, use->k));
+      keep->obj = use->obj;
+      keep->nfull = use->nfull;
+      memcpy(keep->kind, use->kind, use->k);
+      memcpy(keep->same, use->same, use->k * sizeof *use->same);
+      memcpy((void *)keep->value, use->value, use->k * sizeof *use->value);
+      w->nschemas++;
+      use = keep;
+    }
+    w->written++;
+  }
+  SC_FORWARD_IF_ERROR(pack_lit(pk, "count"));
+  if (msgpack_pack_uint64(pk, n) < 0) return SC_ENOMEM;
+  SC_FORWARD_IF_ERROR(pack_lit(pk, "columns"));
+  if (msgpack_pack_array(pk, use->nfull) < 0) return SC_ENOMEM;
+  for (size_t c = 0; c < use->k; c++) {
+    if (use->kind[c] != COL_FULL) continue;
+    if (msgpack_pack_array(pk, n) < 0) return SC_ENOMEM;
+    for (size_t i = 0; i < n; i++) SC_FORWARD_IF_ERROR(pack_value(pk, it[i]->u.c.items[c], depth + 2));
+  }
+  return 0;
+}
+
+/* An array in a table's place; `depth` as pack_value's. */
+static int pack_table(writer *w, const sc__value *arr, int depth) {
+  if (depth >= SC__DOC_MAX_DEPTH) return SC_EINVAL;
+  sc__value *const *it = arr->u.c.items;
+  size_t n = arr->u.c.len, nruns = 0;
+  for (size_t i = 0; i < n; i = run_end(arr, i)) {
+    /* the objects are one level deeper than the array */
+    if (it[i]->type == SC__V_OBJECT && depth + 1 >= SC__DOC_MAX_DEPTH) return SC_EINVAL;
+    nruns++;
+  }
+  if (msgpack_pack_array(&w->pk, nruns) < 0) return SC_ENOMEM;
+  for (size_t i = 0; i < n;) {
+    size_t j = run_end(arr, i);
+    if (it[i]->type == SC__V_OBJECT) {
+      SC_FORWARD_IF_ERROR(pack_object_run(w, it + i, j - i, depth));
+    } else {
+      if (msgpack_pack_map(&w->pk, 1) < 0) return SC_ENOMEM;
+      SC_FORWARD_IF_ERROR(pack_lit(&w->pk, "values"));
+      if (msgpack_pack_array(&w->pk, j - i) < 0) return SC_ENOMEM;
+      for (size_t k = i; k < j; k++) SC_FORWARD_IF_ERROR(pack_value(&w->pk, it[k], depth + 1));
+    }
+    i = j;
+  }
+  return 0;
+}
+
+/* v in place r; `depth` as pack_value's. */
+static int pack_in(writer *w, const sc__value *v, role r, int depth) {
+  if (r == R_TABLE && v->type == SC__V_ARRAY) return pack_table(w, v, depth);
+  if ((r == R_FILES || r == R_FILE) && v->type == SC__V_OBJECT) {
+    if (depth >= SC__DOC_MAX_DEPTH) return SC_EINVAL;
+    if (msgpack_pack_map(&w->pk, v->u.c.len) < 0) return SC_ENOMEM;
+    for (size_t i = 0; i < v->u.c.len; i++) {
+      const char *k = v->u.c.keys[i];
+      size_t klen = strlen(k);
+      SC_FORWARD_IF_ERROR(pack_text(&w->pk, k, klen));
+      SC_FORWARD_IF_ERROR(pack_in(w, v->u.c.items[i], member_role(r, k, klen), depth + 1));
+    }
+    return 0;
+  }
+  return pack_value(&w->pk, v, depth);
+}
+
+static int pack_root(writer *w, const sc__value *doc, sc__buf *raw) {
+  msgpack_packer *pk = &w->pk;
+  msgpack_packer_init(pk, raw, buf_write);
   static const char name_key[] = "format", ver_key[] = "format_version";
   static const char name[] = SC__PROFILE_FORMAT_NAME;
-  if (msgpack_pack_map(&pk, doc->u.c.len + 2) < 0 ||
-      msgpack_pack_str_with_body(&pk, name_key, sizeof name_key - 1) < 0 ||
-      msgpack_pack_str_with_body(&pk, name, sizeof name - 1) < 0 ||
-      msgpack_pack_str_with_body(&pk, ver_key, sizeof ver_key - 1) < 0 ||
-      msgpack_pack_int(&pk, SC__PROFILE_FORMAT_VERSION) < 0)
+  if (msgpack_pack_map(pk, doc->u.c.len + 2) < 0 ||
+      msgpack_pack_str_with_body(pk, name_key, sizeof name_key - 1) < 0 ||
+      msgpack_pack_str_with_body(pk, name, sizeof name - 1) < 0 ||
+      msgpack_pack_str_with_body(pk, ver_key, sizeof ver_key - 1) < 0 ||
+      msgpack_pack_int(pk, SC__PROFILE_FORMAT_VERSION) < 0)
     return SC_ENOMEM;
   for (size_t i = 0; i < doc->u.c.len; i++) {
-    SC_FORWARD_IF_ERROR(pack_text(&pk, doc->u.c.keys[i], strlen(doc->u.c.keys[i])));
-    SC_FORWARD_IF_ERROR(pack_value(&pk, doc->u.c.items[i], 1));
+    const char *k = doc->u.c.keys[i];
+    size_t klen = strlen(k);
+    SC_FORWARD_IF_ERROR(pack_text(pk, k, klen));
+    SC_FORWARD_IF_ERROR(pack_in(w, doc->u.c.items[i], member_role(R_ROOT, k, klen), 1));
   }
   return raw->failed ? SC_ENOMEM : 0;
+}
+
+static int pack_doc(const sc__value *doc, sc__buf *raw) {
+  writer w;
+  w.nschemas = 0;
+  w.written = 0;
+  w.run.k = w.run.cap = 0;
+  w.run.value = NULL;
+  int rc = pack_root(&w, doc, raw);
+  for (size_t i = 0; i < w.nschemas; i++) schema_free(&w.schemas[i]);
+  schema_free(&w.run);
+  return rc;
 }
 
 int sc__msgpack_zstd_write(const sc__value *doc, sc__buf *out) {
@@ -291,6 +633,41 @@ static uint64_t be(const unsigned char *p, int n) {
   return v;
 }
 
+/* Limits of the encoding, looser than the document's (which the
+ * conversion enforces on the document itself): tables nest deeper than
+ * what they stand for, and a table of many short runs takes more
+ * MessagePack values than its objects (a run of one empty object: seven
+ * values for one, and more with its schema); + 4: the format header's two
+ * keys and two values. */
+#define MAX_NESTING (SC__DOC_MAX_DEPTH + TABLE_NESTING)
+#define MAX_ENCODED_VALUES (8 * SC__DOC_MAX_VALUES + 4)
+
+/* Bytes after the type byte of the values whose size the type byte
+ * gives (numbers, nil, booleans, strs of up to 31 bytes); NOT_FIXED for
+ * the others (longer strs, containers) and for the refused ones (0xc1,
+ * bin, ext). */
+#define NOT_FIXED 0xff
+#define X NOT_FIXED
+static const unsigned char scalar_bytes[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 00: positive fixint */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, /* 80: fixmap, fixarray */
+    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, /* a0: fixstr */
+    16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
+    0, X, 0, 0, X, X, X, X, X, X, 4, 8, 1, 2, 4, 8, /* c0: nil, -, false, true, bin, ext, float 32/64, uint 8-64 */
+    1, 2, 4, 8, X, X, X, X, X, X, X, X, X, X, X, X, /* d0: int 8-64, fixext, ext, str 8-32, array, map */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* e0: negative fixint */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+#undef X
+
 /* Walk the encoding once without allocating (but for `big`): every type
  * byte known and allowed, every length backed by the bytes that follow,
  * one top-level value and nothing after it, nesting and value count within
@@ -298,74 +675,71 @@ static uint64_t be(const unsigned char *p, int n) {
  * go to `big`, in the order in which they start. */
 static int prescan(const unsigned char *p, size_t len, spans *big) {
   const unsigned char *begin = p, *end = p + len;
-  uint64_t pending[SC__DOC_MAX_DEPTH + 1]; /* items left per open container */
-  size_t start[SC__DOC_MAX_DEPTH + 1];     /* where each open container starts */
+  uint64_t pending[MAX_NESTING + 1]; /* items left per open container */
+  size_t start[MAX_NESTING + 1];     /* where each open container starts */
   int top = 0;
-  pending[0] = 1; /* the root value */
-  size_t nvalues = 0;
-  while (top >= 0) {
-    if (pending[top] == 0) {
-      if (top > 0 && (size_t)(p - begin) - start[top] > PIECE_BYTES)
-        SC_FORWARD_IF_ERROR(spans_add(big, start[top], (size_t)(p - begin)));
-      top--;
-      continue;
-    }
-    pending[top]--;
-    SC_RETURN_IF(p >= end, SC_EFORMAT);
-    /* + 4: the format header's two keys and two values */
-    SC_RETURN_IF(++nvalues > SC__DOC_MAX_VALUES + 4, SC_EFORMAT);
-    size_t at = (size_t)(p - begin);
-    unsigned c = *p++;
-    size_t avail = (size_t)(end - p);
-    uint64_t skip = 0, children = 0;
-    int container = 0;
-    if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3) {
-      /* fixint, nil, bool */
-    } else if (c <= 0x8f) {
-      children = 2 * (uint64_t)(c & 0x0f);
-      container = 1;
-    } else if (c <= 0x9f) {
-      children = c & 0x0f;
-      container = 1;
-    } else if (c <= 0xbf) {
-      skip = c & 0x1f;
-    } else {
-      int lenbytes = 0;
-      switch (c) {
-        case 0xca: skip = 4; break;
-        case 0xcb: skip = 8; break;
-        case 0xcc: case 0xd0: skip = 1; break;
-        case 0xcd: case 0xd1: skip = 2; break;
-        case 0xce: case 0xd2: skip = 4; break;
-        case 0xcf: case 0xd3: skip = 8; break;
-        case 0xd9: lenbytes = 1; break;
-        case 0xda: case 0xdc: case 0xde: lenbytes = 2; break;
-        case 0xdb: case 0xdd: case 0xdf: lenbytes = 4; break;
-        default: return SC_EFORMAT; /* 0xc1, bin, ext, fixext */
+  uint64_t left = 1; /* items left in the innermost open container: the root */
+  uint64_t nvalues = 1;
+  for (;;) {
+    while (left) {
+      left--;
+      SC_RETURN_IF(p >= end, SC_EFORMAT);
+      const unsigned char *at = p;
+      unsigned c = *p++;
+      /* the commonest first, as branches: the next address is then known
+       * before the byte is read (no table lookup in the dependency chain) */
+      if (c <= 0x7f) continue; /* positive fixint */
+      size_t avail = (size_t)(end - p);
+      if (c == 0xcb) { /* float 64 */
+        SC_RETURN_IF(avail < 8, SC_EFORMAT);
+        p += 8;
+        continue;
       }
-      if (lenbytes) {
+      unsigned fixed = scalar_bytes[c];
+      if (SC_LIKELY(fixed != NOT_FIXED)) { /* a number, nil, bool, short str */
+        SC_RETURN_IF(fixed > avail, SC_EFORMAT);
+        p += fixed;
+        continue;
+      }
+      uint64_t skip = 0, children;
+      if (c <= 0x8f) {
+        children = 2 * (uint64_t)(c & 0x0f);
+      } else if (c <= 0x9f) {
+        children = c & 0x0f;
+      } else {
+        int lenbytes;
+        switch (c) {
+          case 0xd9: lenbytes = 1; break;
+          case 0xda: case 0xdc: case 0xde: lenbytes = 2; break;
+          case 0xdb: case 0xdd: case 0xdf: lenbytes = 4; break;
+          default: return SC_EFORMAT; /* 0xc1, bin, ext, fixext */
+        }
         SC_RETURN_IF(avail < (size_t)lenbytes, SC_EFORMAT);
         uint64_t n = be(p, lenbytes);
         p += lenbytes;
         avail -= (size_t)lenbytes;
-        if (c == 0xd9 || c == 0xda || c == 0xdb) skip = n;
-        else {
-          container = 1;
-          children = c >= 0xde ? 2 * n : n;
+        if (c <= 0xdb) { /* str 8/16/32 */
+          skip = n;
+          SC_RETURN_IF(skip > avail, SC_EFORMAT);
+          p += skip;
+          continue;
         }
+        children = c >= 0xde ? 2 * n : n;
       }
-    }
-    SC_RETURN_IF(skip > avail, SC_EFORMAT);
-    p += skip;
-    if (container && children) {
-      /* each item takes at least one byte */
+      /* a container: each of its items takes at least one byte */
+      SC_RETURN_IF(top + 1 > MAX_NESTING, SC_EFORMAT);
+      if (!children) continue;
       SC_RETURN_IF(children > (uint64_t)(end - p), SC_EFORMAT);
-      SC_RETURN_IF(top + 1 > SC__DOC_MAX_DEPTH, SC_EFORMAT);
-      pending[++top] = children;
-      start[top] = at;
-    } else if (container) {
-      SC_RETURN_IF(top + 1 > SC__DOC_MAX_DEPTH, SC_EFORMAT);
+      nvalues += children;
+      SC_RETURN_IF(nvalues > MAX_ENCODED_VALUES, SC_EFORMAT);
+      pending[top++] = left;
+      start[top] = (size_t)(at - begin);
+      left = children;
     }
+    if (top == 0) break;
+    if ((size_t)(p - begin) - start[top] > PIECE_BYTES)
+      SC_FORWARD_IF_ERROR(spans_add(big, start[top], (size_t)(p - begin)));
+    left = pending[--top];
   }
   SC_RETURN_IF(p != end, SC_EFORMAT);
   /* found as they ended, inner before outer */
@@ -375,39 +749,87 @@ static int prescan(const unsigned char *p, size_t len, spans *big) {
 
 /* ---- msgpack objects to documents -------------------------------------- */
 
-/* The conversion's state: the document being built, the keys of the maps
- * being converted (innermost last; see sc__objkeys), a shape per depth;
- * the MessagePack bytes, their large containers and the next of those to
- * come, and the unpacked piece. */
+/* A schema that a run of a table gave (later runs may give its index
+ * instead): the keys of the run's objects and, per key, where their values
+ * are (the writer's COL_* kinds), with the constants' nodes (converted
+ * once, shared by every object of every run of the schema) and the number
+ * of values each stands for, itself included. */
+typedef struct schema_info {
+  char **keys;
+  uint32_t k, nfull;
+  int depth;          /* of the objects */
+  size_t const_values; /* in the constants of one object */
+  uint8_t *kind;
+  uint32_t *same;
+  sc__value **value;
+  size_t *count;
+} schema_info;
+
+/* The conversion's state: the document being built and the number of its
+ * values so far, the keys of the maps being converted (innermost last;
+ * see sc__objkeys), a shape per depth; the format version; the
+ * MessagePack bytes, their large containers and the next of those to
+ * come, and the unpacked piece; the elements so far of the table being
+ * converted, the schemas of the tables' runs so far, and per key of the
+ * run being converted the values its column counted. */
 typedef struct conv {
   sc__vdoc *doc;
+  size_t nvalues;
   char **keys;
   size_t sp, cap;
   int depth;
   sc__shape shapes[SC__DOC_MAX_DEPTH + 1];
+  int version;
   const char *raw;
   size_t rawlen;
   spans big;
   size_t next_big;
   msgpack_unpacked up;
+  sc__value **rows;
+  size_t nrows, rows_cap;
+  schema_info *schemas;
+  size_t nschemas, schemas_cap;
+  size_t *colvals;
+  size_t colvals_cap;
 } conv;
 
+/* n more values in the document (SC__DOC_MAX_VALUES in all). */
+static inline int add_values(conv *cv, size_t n) {
+  SC_RETURN_IF(n > SC__DOC_MAX_VALUES - cv->nvalues, SC_EFORMAT);
+  cv->nvalues += n;
+  return 0;
+}
+
 static int text_ok(const char *s, size_t n) {
+  if (n >= 8) {
+    /* all ASCII (most text of a profile): eight bytes at a time, the last
+     * word overlapping the one before */
+    uint64_t any = 0, w;
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+      memcpy(&w, s + i, 8);
+      any |= w;
+    }
+    memcpy(&w, s + n - 8, 8);
+    if (!((any | w) & 0x8080808080808080ull)) return 1;
+  }
   return sc__utf8_valid_prefix((const unsigned char *)s, n) == n;
 }
 
-static int convert(conv *cv, const msgpack_object *o, sc__value **out);
+/* Room for `more` items in the array *v (of *cap, `used` in use). */
+static int grow_to(void **v, size_t *cap, size_t used, size_t more, size_t size) {
+  if (*cap - used >= more) return 0;
+  size_t c = *cap ? *cap : 256;
+  while (c - used < more) c *= 2;
+  void *p = sc__realloc(*v, c * size);
+  if (!p) return SC_ENOMEM;
+  *v = p;
+  *cap = c;
+  return 0;
+}
 
 /* Room on the key stack for n more keys. */
 static int keys_reserve(conv *cv, size_t n) {
-  if (cv->cap - cv->sp >= n) return 0;
-  size_t cap = cv->cap ? cv->cap : 256;
-  while (cap - cv->sp < n) cap *= 2;
-  char **k = sc__realloc(cv->keys, cap * sizeof *k);
-  if (!k) return SC_ENOMEM;
-  cv->keys = k;
-  cv->cap = cap;
-  return 0;
+  return grow_to((void **)&cv->keys, &cv->cap, cv->sp, n, sizeof *cv->keys);
 }
 
 /* The key of member i of a map being converted (base: where its keys
@@ -423,16 +845,18 @@ static int map_key(conv *cv, sc__objkeys *ok, size_t base, const msgpack_object 
   return sc__objkeys_other(ok, &cv->doc->arena, cv->keys + base, ktext, klen, key);
 }
 
-/* A map's members (n of them), from an unpacked map (kv) or, for a large
- * map, read one by one from the bytes at *off. */
-static int map_members(conv *cv, const msgpack_object_kv *kv, size_t *off, size_t n,
+/* A map's members (n of them, in place r), from an unpacked map (kv) or,
+ * for a large map, read one by one from the bytes at *off. */
+static int map_members(conv *cv, const msgpack_object_kv *kv, size_t *off, size_t n, role r,
                        sc__value **out);
+/* A table's runs (n of them), from an unpacked array or from the bytes. */
+static int table_runs(conv *cv, const msgpack_object *runs, size_t *off, size_t n,
+                      sc__value **out);
 
-static int convert_map(conv *cv, const msgpack_object_kv *kv, size_t n, sc__value **out) {
-  return map_members(cv, kv, NULL, n, out);
-}
-
-static int convert(conv *cv, const msgpack_object *o, sc__value **out) {
+/* The value o, in place r, as a node of the document (the container
+ * being filled is at depth cv->depth).  The values in o count towards
+ * SC__DOC_MAX_VALUES here; o itself, where its container counts it. */
+static int convert(conv *cv, const msgpack_object *o, role r, sc__value **out) {
   sc__value *v;
   switch (o->type) {
     case MSGPACK_OBJECT_NIL:
@@ -459,11 +883,11 @@ static int convert(conv *cv, const msgpack_object *o, sc__value **out) {
       break;
     case MSGPACK_OBJECT_STR: {
       size_t n = o->via.str.size;
-      SC_RETURN_IF(!text_ok(o->via.str.ptr, n), SC_EFORMAT);
       if (n == 0) {
         v = sc__vdoc_empty(cv->doc, SC__V_STRING);
         break;
       }
+      SC_RETURN_IF(!text_ok(o->via.str.ptr, n), SC_EFORMAT);
       v = sc__vdoc_node(cv->doc, SC__V_STRING);
       char *copy = v ? sc__arena_strndup(&cv->doc->arena, o->via.str.ptr, n) : NULL;
       if (!copy) return SC_ENOMEM;
@@ -472,25 +896,35 @@ static int convert(conv *cv, const msgpack_object *o, sc__value **out) {
       break;
     }
     case MSGPACK_OBJECT_ARRAY: {
+      SC_RETURN_IF(cv->depth >= SC__DOC_MAX_DEPTH, SC_EFORMAT);
       size_t n = o->via.array.size;
-      if (n == 0) {
-        v = sc__vdoc_empty(cv->doc, SC__V_ARRAY);
-        break;
-      }
-      v = sc__vdoc_node(cv->doc, SC__V_ARRAY);
-      sc__value **items = sc__arena_alloc(&cv->doc->arena, n * sizeof *items);
-      if (!v || !items) return SC_ENOMEM;
+      int rc = 0;
       cv->depth++;
-      for (size_t i = 0; i < n; i++) SC_FORWARD_IF_ERROR(convert(cv, &o->via.array.ptr[i], &items[i]));
+      if (r == R_TABLE) {
+        rc = table_runs(cv, o->via.array.ptr, NULL, n, &v);
+      } else if (n == 0) {
+        v = sc__vdoc_empty(cv->doc, SC__V_ARRAY);
+      } else {
+        v = sc__vdoc_node(cv->doc, SC__V_ARRAY);
+        sc__value **items = sc__arena_alloc(&cv->doc->arena, n * sizeof *items);
+        if (!v || !items) rc = SC_ENOMEM;
+        if (rc == 0) rc = add_values(cv, n);
+        for (size_t i = 0; rc == 0 && i < n; i++)
+          rc = convert(cv, &o->via.array.ptr[i], R_ANY, &items[i]);
+        if (rc == 0) {
+          v->u.c.items = items;
+          v->u.c.keys = NULL;
+          v->u.c.len = v->u.c.cap = (uint32_t)n;
+        }
+      }
       cv->depth--;
-      v->u.c.items = items;
-      v->u.c.keys = NULL;
-      v->u.c.len = v->u.c.cap = (uint32_t)n;
+      if (rc < 0) return rc;
       break;
     }
     case MSGPACK_OBJECT_MAP: {
+      SC_RETURN_IF(cv->depth >= SC__DOC_MAX_DEPTH, SC_EFORMAT);
       cv->depth++;
-      int rc = convert_map(cv, o->via.map.ptr, o->via.map.size, out);
+      int rc = map_members(cv, o->via.map.ptr, NULL, o->via.map.size, r, out);
       cv->depth--;
       return rc;
     }
@@ -502,34 +936,313 @@ static int convert(conv *cv, const msgpack_object *o, sc__value **out) {
   return 0;
 }
 
+static int str_is(const msgpack_object *o, const char *s) {
+  size_t n = strlen(s);
+  return o->type == MSGPACK_OBJECT_STR && o->via.str.size == n && memcmp(o->via.str.ptr, s, n) == 0;
+}
+
+/* ---- tables -------------------------------------------------------------
+ *
+ * A table's elements are gathered on cv->rows while its runs are
+ * converted, then copied into one array.  The objects of a run are built
+ * together: one allocation for the N nodes, one for their N x K members
+ * (object i's are items[i*K .. i*K+K)), one keys array shared by all of
+ * them (and, through the depth's shape, by the runs of other tables with
+ * the same keys); a column given once is one node shared by the N
+ * objects, as the document model allows (value.h).  The document's value
+ * count is that of the objects one by one. */
+
+static int rows_reserve(conv *cv, size_t n) {
+  return grow_to((void **)&cv->rows, &cv->rows_cap, cv->nrows, n, sizeof *cv->rows);
+}
+
+/* The keys of a run's objects, as listed (an array of str), checked as an
+ * object's keys are, into *out (NULL for none); the objects are at depth
+ * `depth`. */
+static int run_keys(conv *cv, const msgpack_object *list, size_t k, int depth, char ***out) {
+  SC_FORWARD_IF_ERROR(keys_reserve(cv, k));
+  size_t base = cv->sp;
+  cv->sp += k;
+  sc__shape *shape = &cv->shapes[depth];
+  sc__objkeys ok;
+  sc__objkeys_begin(&ok, shape);
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < k; i++) {
+    char *key;
+    if ((rc = map_key(cv, &ok, base, &list[i], &key)) < 0) break;
+    cv->keys[base + i] = key;
+    rc = sc__objkeys_commit(&ok, cv->keys + base, list[i].via.str.size);
+  }
+  if (rc == 0) rc = sc__objkeys_end(&ok, &cv->doc->arena, cv->keys + base, shape, out);
+  sc__objkeys_free(&ok);
+  cv->sp = base;
+  return rc;
+}
+
+/* The key of a schema's "constants" or "same_as" (k, an unpacked str):
+ * its index among the schema's keys (ks). */
+static int schema_key(const sc__keyset *ks, char *const *keys, const msgpack_object *k,
+                      size_t *idx) {
+  SC_RETURN_IF(k->type != MSGPACK_OBJECT_STR, SC_EFORMAT);
+  ptrdiff_t i = sc__keyset_find(ks, (const char *const *)keys, k->via.str.size ? k->via.str.ptr : "",
+                                k->via.str.size);
+  SC_RETURN_IF(i < 0, SC_EFORMAT);
+  *idx = (size_t)i;
+  return 0;
+}
+
+/* The "constants" and "same_as" of a schema whose keys are in si. */
+static int schema_kinds(conv *cv, schema_info *si, const msgpack_object *consts,
+                        const msgpack_object *same) {
+  sc__keyset ks;
+  sc__keyset_init(&ks);
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < si->k; i++)
+    rc = sc__keyset_insert(&ks, (const char *const *)si->keys, strlen(si->keys[i]));
+  for (size_t i = 0; rc == 0 && consts && i < consts->via.map.size; i++) {
+    const msgpack_object_kv *kv = &consts->via.map.ptr[i];
+    size_t c;
+    if ((rc = schema_key(&ks, si->keys, &kv->key, &c)) < 0) break;
+    if (si->kind[c] != COL_FULL) {
+      rc = SC_EFORMAT; /* given twice */
+      break;
+    }
+    si->kind[c] = COL_CONST;
+    /* counted where the schema is used, once per object */
+    size_t before = cv->nvalues;
+    rc = convert(cv, &kv->val, R_ANY, &si->value[c]);
+    si->count[c] = 1 + cv->nvalues - before;
+    cv->nvalues = before;
+  }
+  for (size_t i = 0; rc == 0 && same && i < same->via.map.size; i++) {
+    const msgpack_object_kv *kv = &same->via.map.ptr[i];
+    size_t c, t;
+    if ((rc = schema_key(&ks, si->keys, &kv->key, &c)) < 0 ||
+        (rc = schema_key(&ks, si->keys, &kv->val, &t)) < 0)
+      break;
+    if (si->kind[c] != COL_FULL || t >= c) {
+      rc = SC_EFORMAT; /* given twice, or not an earlier key */
+      break;
+    }
+    si->kind[c] = COL_SAME;
+    si->same[c] = (uint32_t)t;
+  }
+  sc__keyset_free(&ks);
+  return rc;
+}
+
+/* A schema given in full (m), for the objects at depth cv->depth. */
+static int parse_schema(conv *cv, const msgpack_object *m, schema_info *si) {
+  SC_RETURN_IF(m->type != MSGPACK_OBJECT_MAP, SC_EFORMAT);
+  const msgpack_object *keys = NULL, *consts = NULL, *same = NULL;
+  for (size_t i = 0; i < m->via.map.size; i++) {
+    const msgpack_object *k = &m->via.map.ptr[i].key;
+    SC_RETURN_IF(k->type != MSGPACK_OBJECT_STR, SC_EFORMAT);
+    const char *t = k->via.str.ptr;
+    size_t n = k->via.str.size;
+    const msgpack_object **slot = name_is(t, n, "keys", 4)        ? &keys
+                                  : name_is(t, n, "constants", 9) ? &consts
+                                  : name_is(t, n, "same_as", 7)   ? &same
+                                                                  : NULL;
+    SC_RETURN_IF(!slot || *slot, SC_EFORMAT); /* unknown or repeated */
+    *slot = &m->via.map.ptr[i].val;
+  }
+  SC_RETURN_IF(!keys || keys->type != MSGPACK_OBJECT_ARRAY, SC_EFORMAT);
+  SC_RETURN_IF(consts && consts->type != MSGPACK_OBJECT_MAP, SC_EFORMAT);
+  SC_RETURN_IF(same && same->type != MSGPACK_OBJECT_MAP, SC_EFORMAT);
+  size_t k = keys->via.array.size;
+  memset(si, 0, sizeof *si);
+  si->depth = cv->depth;
+  si->k = (uint32_t)k;
+  SC_FORWARD_IF_ERROR(run_keys(cv, keys->via.array.ptr, k, cv->depth, &si->keys));
+  /* one block: values, counts, earlier keys, kinds */
+  char *mem = sc__malloc(k ? k * (sizeof *si->value + sizeof *si->count + sizeof *si->same + 1) : 1);
+  if (!mem) return SC_ENOMEM;
+  si->value = (sc__value **)(void *)mem;
+  si->count = (size_t *)(void *)(mem + k * sizeof *si->value);
+  si->same = (uint32_t *)(void *)(mem + k * (sizeof *si->value + sizeof *si->count));
+  si->kind = (uint8_t *)(mem + k * (sizeof *si->value + sizeof *si->count + sizeof *si->same));
+  memset(si->kind, COL_FULL, k);
+  int rc = consts || same ? schema_kinds(cv, si, consts, same) : 0;
+  if (rc < 0) {
+    sc__free(mem);
+    return rc;
+  }
+  for (size_t c = 0; c < k; c++) {
+    si->nfull += si->kind[c] == COL_FULL;
+    if (si->kind[c] == COL_CONST) si->const_values += si->count[c];
+  }
+  /* (a schema whose objects could never fit the limit is refused here) */
+  if (si->const_values > SC__DOC_MAX_VALUES) {
+    sc__free(mem);
+    return SC_EFORMAT;
+  }
+  return 0;
+}
+
+/* One run (an unpacked map) of the table at depth cv->depth: its elements
+ * onto cv->rows. */
+static int table_run(conv *cv, const msgpack_object *run) {
+  SC_RETURN_IF(run->type != MSGPACK_OBJECT_MAP, SC_EFORMAT);
+  const msgpack_object *sch = NULL, *count = NULL, *cols = NULL, *vals = NULL;
+  for (size_t i = 0; i < run->via.map.size; i++) {
+    const msgpack_object *k = &run->via.map.ptr[i].key;
+    SC_RETURN_IF(k->type != MSGPACK_OBJECT_STR, SC_EFORMAT);
+    const char *t = k->via.str.ptr;
+    size_t n = k->via.str.size;
+    const msgpack_object **slot = name_is(t, n, "schema", 6)    ? &sch
+                                  : name_is(t, n, "count", 5)   ? &count
+                                  : name_is(t, n, "columns", 7) ? &cols
+                                  : name_is(t, n, "values", 6)  ? &vals
+                                                                : NULL;
+    SC_RETURN_IF(!slot || *slot, SC_EFORMAT); /* unknown or repeated */
+    *slot = &run->via.map.ptr[i].val;
+  }
+  if (vals) {
+    /* elements that are not objects, as in any array */
+    SC_RETURN_IF(sch || count || cols, SC_EFORMAT);
+    SC_RETURN_IF(vals->type != MSGPACK_OBJECT_ARRAY || vals->via.array.size == 0, SC_EFORMAT);
+    size_t n = vals->via.array.size;
+    SC_FORWARD_IF_ERROR(add_values(cv, n));
+    SC_FORWARD_IF_ERROR(rows_reserve(cv, n));
+    for (size_t i = 0; i < n; i++)
+      SC_FORWARD_IF_ERROR(convert(cv, &vals->via.array.ptr[i], R_ANY, &cv->rows[cv->nrows++]));
+    return 0;
+  }
+  SC_RETURN_IF(!sch || !count || !cols, SC_EFORMAT);
+  SC_RETURN_IF(count->type != MSGPACK_OBJECT_POSITIVE_INTEGER || count->via.u64 == 0 ||
+                   count->via.u64 > SC__DOC_MAX_VALUES,
+               SC_EFORMAT);
+  size_t n = (size_t)count->via.u64;
+  SC_RETURN_IF(cv->depth >= SC__DOC_MAX_DEPTH, SC_EFORMAT); /* the objects' depth */
+  const schema_info *si;
+  if (sch->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+    /* a schema given earlier in the document, for objects at this depth */
+    SC_RETURN_IF(sch->via.u64 >= cv->nschemas, SC_EFORMAT);
+    si = &cv->schemas[sch->via.u64];
+    SC_RETURN_IF(si->depth != cv->depth + 1, SC_EFORMAT);
+  } else {
+    SC_FORWARD_IF_ERROR(
+        grow_to((void **)&cv->schemas, &cv->schemas_cap, cv->nschemas, 1, sizeof *cv->schemas));
+    cv->depth++;
+    int rc = parse_schema(cv, sch, &cv->schemas[cv->nschemas]);
+    cv->depth--;
+    SC_FORWARD_IF_ERROR(rc);
+    si = &cv->schemas[cv->nschemas++];
+  }
+  size_t k = si->k;
+  SC_RETURN_IF(cols->type != MSGPACK_OBJECT_ARRAY || cols->via.array.size != si->nfull, SC_EFORMAT);
+  const msgpack_object *col = cols->via.array.ptr;
+  for (size_t j = 0; j < si->nfull; j++)
+    SC_RETURN_IF(col[j].type != MSGPACK_OBJECT_ARRAY || col[j].via.array.size != n, SC_EFORMAT);
+  /* each object, each of its keys and what its constants hold, before
+   * anything is allocated for them (k + 1 + const_values < 2^33, and n is
+   * at most SC__DOC_MAX_VALUES: no overflow) */
+  SC_RETURN_IF((uint64_t)k + 1 + si->const_values > SC__DOC_MAX_VALUES / n, SC_EFORMAT);
+  SC_FORWARD_IF_ERROR(add_values(cv, n * (k + 1 + si->const_values)));
+  SC_FORWARD_IF_ERROR(rows_reserve(cv, n));
+  sc__value **rows = cv->rows + cv->nrows;
+  if (k == 0) {
+    sc__value *e = sc__vdoc_empty(cv->doc, SC__V_OBJECT);
+    if (!e) return SC_ENOMEM;
+    for (size_t i = 0; i < n; i++) rows[i] = e;
+    cv->nrows += n;
+    return 0;
+  }
+  sc__value *objs = sc__arena_alloc(&cv->doc->arena, n * sizeof *objs);
+  sc__value **items = sc__arena_alloc(&cv->doc->arena, n * k * sizeof *items);
+  if (!objs || !items ||
+      grow_to((void **)&cv->colvals, &cv->colvals_cap, 0, k, sizeof *cv->colvals) < 0)
+    return SC_ENOMEM;
+  cv->depth++; /* the objects': containers in them are one deeper */
+  int rc = 0;
+  for (size_t j = 0, f = 0; rc == 0 && j < k; j++) {
+    sc__value **dst = items + j;
+    size_t before = cv->nvalues;
+    if (si->kind[j] == COL_SAME) {
+      size_t t = si->same[j];
+      if ((rc = add_values(cv, cv->colvals[t])) < 0) break;
+      for (size_t r = 0; r < n; r++) dst[r * k] = items[r * k + t];
+    } else if (si->kind[j] == COL_CONST) {
+      /* one node for all n objects (counted above) */
+      sc__value *v = si->value[j];
+      for (size_t r = 0; r < n; r++) dst[r * k] = v;
+      cv->colvals[j] = si->count[j] * n;
+      continue;
+    } else {
+      const msgpack_object *c = col[f++].via.array.ptr;
+      if ((rc = add_values(cv, n)) < 0) break;
+      for (size_t r = 0; rc == 0 && r < n; r++) {
+        /* most numbers of a profile are small integers: shared nodes */
+        if (c[r].type == MSGPACK_OBJECT_POSITIVE_INTEGER && c[r].via.u64 < SC__VDOC_SMALL_INTS) {
+          if (!(dst[r * k] = sc__vdoc_int(cv->doc, (int64_t)c[r].via.u64))) rc = SC_ENOMEM;
+        } else {
+          rc = convert(cv, &c[r], R_ANY, &dst[r * k]);
+        }
+      }
+    }
+    cv->colvals[j] = cv->nvalues - before;
+  }
+  cv->depth--;
+  if (rc < 0) return rc; /* what is in the arena goes with the document */
+  for (size_t i = 0; i < n; i++) {
+    objs[i].type = SC__V_OBJECT;
+    objs[i].flags = SC__VF_ARENA;
+    objs[i].u.c.items = items + i * k;
+    objs[i].u.c.keys = si->keys;
+    objs[i].u.c.len = objs[i].u.c.cap = (uint32_t)k;
+    rows[i] = &objs[i];
+  }
+  cv->nrows += n;
+  return 0;
+}
+
 /* ---- pieces -------------------------------------------------------------
  *
- * Unpacked in one go, a profile of 50,000 lines becomes some 60 MiB of
+ * Unpacked in one go, a large profile becomes tens of MiB of
  * msgpack_object that are written once, read once and thrown away: most
  * of the time would go to faulting that memory in and to cache misses.
  * Instead, msgpack-c unpacks the document value by value where values are
  * small: every value whose encoding is at most PIECE_BYTES is one call to
  * msgpack_unpack_next, converted at once while its objects are in cache
  * (the next call reuses the same memory).  Only the containers larger
- * than that, which the pre-scan listed, are opened here: their header (a
- * type byte and a count, already checked by the pre-scan) is read here,
- * and their members are pieces in turn.  Every key, string and number is
- * still decoded by msgpack-c. */
+ * than that, which the pre-scan listed, the root and its members are
+ * opened here: their header (a type byte and a count, already checked by
+ * the pre-scan) is read here, and their members are pieces in turn; a
+ * table's runs are pieces whatever their size.  Every key, string and
+ * number is still decoded by msgpack-c.
+ *
+ * Pieces start at least two levels below the root, so that no piece
+ * nests deeper than msgpack-c's own limit (32 containers; the pre-scan
+ * allows SC__DOC_MAX_DEPTH + TABLE_NESTING in all). */
 
-/* Unpack the one value at raw[*off] (not a large container) into cv->up,
- * advancing *off past it. */
-static int unpack_piece(conv *cv, size_t *off) {
+static bool is_container(unsigned c) { return (c >= 0x80 && c <= 0x9f) || (c >= 0xdc && c <= 0xdf); }
+
+/* Unpack the one value at raw[*off] into cv->up, advancing *off past it.
+ * Unless `whole`, it must not be a large container or hold one. */
+static int unpack_piece(conv *cv, size_t *off, bool whole) {
   size_t start = *off;
   msgpack_unpack_return ur = msgpack_unpack_next(&cv->up, cv->raw, cv->rawlen, off);
   if (ur == MSGPACK_UNPACK_NOMEM_ERROR) return SC_ENOMEM;
   SC_RETURN_IF(ur != MSGPACK_UNPACK_SUCCESS || *off <= start, SC_EFORMAT);
-  /* a piece never holds a large container (the pre-scan says where) */
-  SC_RETURN_IF(cv->next_big < cv->big.n && cv->big.v[cv->next_big].start < *off, SC_EFORMAT);
+  if (whole) {
+    /* the large containers in it were unpacked with it */
+    while (cv->next_big < cv->big.n && cv->big.v[cv->next_big].start < *off) cv->next_big++;
+  } else {
+    SC_RETURN_IF(cv->next_big < cv->big.n && cv->big.v[cv->next_big].start < *off, SC_EFORMAT);
+  }
   return 0;
 }
 
-/* The header of the large container at raw[*off]: its member count (a
- * map's pairs) and whether it is a map; *off moves past the header. */
+/* A piece that must not be a container (a map key, the header's values):
+ * refused before msgpack-c sees it. */
+static int unpack_scalar(conv *cv, size_t *off) {
+  SC_RETURN_IF(*off >= cv->rawlen || is_container((unsigned char)cv->raw[*off]), SC_EFORMAT);
+  return unpack_piece(cv, off, false);
+}
+
+/* The header of the container at raw[*off]: its member count (a map's
+ * pairs) and whether it is a map; *off moves past the header. */
 static int big_header(conv *cv, size_t *off, size_t *n, int *is_map) {
   const unsigned char *p = (const unsigned char *)cv->raw + *off;
   size_t avail = cv->rawlen - *off;
@@ -557,37 +1270,43 @@ static int big_header(conv *cv, size_t *off, size_t *n, int *is_map) {
   return 0;
 }
 
-/* Convert the value at raw[*off], advancing *off past it. */
-static int convert_at(conv *cv, size_t *off, sc__value **out) {
-  if (!(cv->next_big < cv->big.n && cv->big.v[cv->next_big].start == *off)) {
-    SC_FORWARD_IF_ERROR(unpack_piece(cv, off));
-    return convert(cv, &cv->up.data, out);
+/* Convert the value at raw[*off] (in place r), advancing *off past it. */
+static int convert_at(conv *cv, size_t *off, role r, sc__value **out) {
+  bool listed = cv->next_big < cv->big.n && cv->big.v[cv->next_big].start == *off;
+  bool open = listed || (cv->depth <= 1 && *off < cv->rawlen &&
+                         is_container((unsigned char)cv->raw[*off]));
+  if (!open) {
+    SC_FORWARD_IF_ERROR(unpack_piece(cv, off, false));
+    return convert(cv, &cv->up.data, r, out);
   }
-  size_t end = cv->big.v[cv->next_big++].end, n;
+  size_t end = listed ? cv->big.v[cv->next_big++].end : 0, n;
   int is_map, rc;
   SC_FORWARD_IF_ERROR(big_header(cv, off, &n, &is_map));
+  SC_RETURN_IF(cv->depth >= SC__DOC_MAX_DEPTH, SC_EFORMAT);
   cv->depth++;
   if (is_map) {
-    rc = map_members(cv, NULL, off, n, out);
+    rc = map_members(cv, NULL, off, n, r, out);
+  } else if (r == R_TABLE) {
+    rc = table_runs(cv, NULL, off, n, out);
   } else {
     /* the pre-scan checked that n items fit in the bytes */
-    sc__value *v = sc__vdoc_node(cv->doc, SC__V_ARRAY);
+    sc__value *v = n ? sc__vdoc_node(cv->doc, SC__V_ARRAY) : sc__vdoc_empty(cv->doc, SC__V_ARRAY);
     sc__value **items = n ? sc__arena_alloc(&cv->doc->arena, n * sizeof *items) : NULL;
-    rc = v && (items || !n) ? 0 : SC_ENOMEM;
-    for (size_t i = 0; rc == 0 && i < n; i++) rc = convert_at(cv, off, &items[i]);
-    if (rc == 0) {
+    rc = v && (items || !n) ? add_values(cv, n) : SC_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < n; i++) rc = convert_at(cv, off, R_ANY, &items[i]);
+    if (rc == 0 && n) {
       v->u.c.items = items;
       v->u.c.keys = NULL;
       v->u.c.len = v->u.c.cap = (uint32_t)n;
-      *out = v;
     }
+    if (rc == 0) *out = v;
   }
   cv->depth--;
-  SC_RETURN_IF(rc == 0 && *off != end, SC_EFORMAT);
+  SC_RETURN_IF(rc == 0 && listed && *off != end, SC_EFORMAT);
   return rc;
 }
 
-static int map_members(conv *cv, const msgpack_object_kv *kv, size_t *off, size_t n,
+static int map_members(conv *cv, const msgpack_object_kv *kv, size_t *off, size_t n, role r,
                        sc__value **out) {
   if (n == 0) {
     *out = sc__vdoc_empty(cv->doc, SC__V_OBJECT);
@@ -605,17 +1324,15 @@ static int map_members(conv *cv, const msgpack_object_kv *kv, size_t *off, size_
   int rc = 0;
   for (size_t i = 0; rc == 0 && i < n; i++) {
     char *key;
-    size_t klen;
-    if (kv) {
-      if ((rc = map_key(cv, &ok, base, &kv[i].key, &key)) < 0) break;
-      klen = kv[i].key.via.str.size;
-      rc = convert(cv, &kv[i].val, &items[i]);
-    } else {
-      if ((rc = unpack_piece(cv, off)) < 0 || (rc = map_key(cv, &ok, base, &cv->up.data, &key)) < 0)
-        break;
-      klen = cv->up.data.via.str.size;
-      rc = convert_at(cv, off, &items[i]);
+    const msgpack_object *k = kv ? &kv[i].key : NULL;
+    if (!k) {
+      if ((rc = unpack_scalar(cv, off)) < 0) break;
+      k = &cv->up.data; /* until the next piece */
     }
+    if ((rc = map_key(cv, &ok, base, k, &key)) < 0 || (rc = add_values(cv, 2)) < 0) break;
+    size_t klen = k->via.str.size;
+    role mr = r == R_ANY ? R_ANY : member_role(r, key, klen);
+    rc = kv ? convert(cv, &kv[i].val, mr, &items[i]) : convert_at(cv, off, mr, &items[i]);
     if (rc == 0) {
       cv->keys[base + i] = key;
       rc = sc__objkeys_commit(&ok, cv->keys + base, klen);
@@ -633,49 +1350,60 @@ static int map_members(conv *cv, const msgpack_object_kv *kv, size_t *off, size_
   return 0;
 }
 
+static int table_runs(conv *cv, const msgpack_object *runs, size_t *off, size_t n,
+                      sc__value **out) {
+  cv->nrows = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (runs) {
+      SC_FORWARD_IF_ERROR(table_run(cv, &runs[i]));
+    } else {
+      SC_RETURN_IF(*off >= cv->rawlen || !is_container((unsigned char)cv->raw[*off]), SC_EFORMAT);
+      SC_FORWARD_IF_ERROR(unpack_piece(cv, off, true));
+      SC_FORWARD_IF_ERROR(table_run(cv, &cv->up.data));
+    }
+  }
+  if (cv->nrows == 0) {
+    *out = sc__vdoc_empty(cv->doc, SC__V_ARRAY);
+    return *out ? 0 : SC_ENOMEM;
+  }
+  sc__value *v = sc__vdoc_node(cv->doc, SC__V_ARRAY);
+  sc__value **items = sc__arena_alloc(&cv->doc->arena, cv->nrows * sizeof *items);
+  if (!v || !items) return SC_ENOMEM;
+  memcpy(items, cv->rows, cv->nrows * sizeof *items);
+  v->u.c.items = items;
+  v->u.c.keys = NULL;
+  v->u.c.len = v->u.c.cap = (uint32_t)cv->nrows;
+  *out = v;
+  return 0;
+}
+
 /* ---- the document -------------------------------------------------------- */
 
-static int str_is(const msgpack_object *o, const char *s) {
-  size_t n = strlen(s);
-  return o->type == MSGPACK_OBJECT_STR && o->via.str.size == n && memcmp(o->via.str.ptr, s, n) == 0;
-}
-
-static int header_value_ok(int which, const msgpack_object *v) {
-  if (which == 0) return str_is(v, SC__PROFILE_FORMAT_NAME);
-  return v->type == MSGPACK_OBJECT_POSITIVE_INTEGER && v->via.u64 >= 1 &&
-         v->via.u64 <= SC__PROFILE_FORMAT_VERSION;
-}
 
 /* The top-level map: the format header ("format", "format_version"), then
  * the document's own members. */
 static int convert_root(conv *cv, sc__value **out) {
-  static const char *const header_keys[2] = {"format", "format_version"};
   size_t off = 0, n;
-  cv->depth = 1; /* the root, as in the JSON reader */
-  if (!(cv->big.n && cv->big.v[0].start == 0)) {
-    /* a small document: one piece */
-    SC_FORWARD_IF_ERROR(unpack_piece(cv, &off));
-    SC_RETURN_IF(off != cv->rawlen, SC_EFORMAT);
-    const msgpack_object *root = &cv->up.data;
-    SC_RETURN_IF(root->type != MSGPACK_OBJECT_MAP || root->via.map.size < 2, SC_EFORMAT);
-    const msgpack_object_kv *kv = root->via.map.ptr;
-    for (int i = 0; i < 2; i++)
-      SC_RETURN_IF(!str_is(&kv[i].key, header_keys[i]) || !header_value_ok(i, &kv[i].val),
-                   SC_EFORMAT);
-    return convert_map(cv, kv + 2, root->via.map.size - 2, out);
-  }
-  cv->next_big = 1;
   int is_map;
+  cv->depth = 1; /* the root, as in the JSON reader */
+  if (cv->big.n && cv->big.v[0].start == 0) cv->next_big = 1;
   SC_FORWARD_IF_ERROR(big_header(cv, &off, &n, &is_map));
   SC_RETURN_IF(!is_map || n < 2, SC_EFORMAT);
-  for (int i = 0; i < 2; i++) {
-    /* the header's values are scalars: never large containers */
-    SC_FORWARD_IF_ERROR(unpack_piece(cv, &off));
-    SC_RETURN_IF(!str_is(&cv->up.data, header_keys[i]), SC_EFORMAT);
-    SC_FORWARD_IF_ERROR(unpack_piece(cv, &off));
-    SC_RETURN_IF(!header_value_ok(i, &cv->up.data), SC_EFORMAT);
-  }
-  SC_FORWARD_IF_ERROR(map_members(cv, NULL, &off, n - 2, out));
+  SC_FORWARD_IF_ERROR(unpack_scalar(cv, &off));
+  SC_RETURN_IF(!str_is(&cv->up.data, "format"), SC_EFORMAT);
+  SC_FORWARD_IF_ERROR(unpack_scalar(cv, &off));
+  SC_RETURN_IF(!str_is(&cv->up.data, SC__PROFILE_FORMAT_NAME), SC_EFORMAT);
+  SC_FORWARD_IF_ERROR(unpack_scalar(cv, &off));
+  SC_RETURN_IF(!str_is(&cv->up.data, "format_version"), SC_EFORMAT);
+  SC_FORWARD_IF_ERROR(unpack_scalar(cv, &off));
+  const msgpack_object *ver = &cv->up.data;
+  SC_RETURN_IF(ver->type != MSGPACK_OBJECT_POSITIVE_INTEGER || ver->via.u64 < 1 ||
+                   ver->via.u64 > SC__PROFILE_FORMAT_VERSION,
+               SC_EFORMAT);
+  cv->version = (int)ver->via.u64;
+  SC_FORWARD_IF_ERROR(add_values(cv, 1));
+  /* version 1 has no tables */
+  SC_FORWARD_IF_ERROR(map_members(cv, NULL, &off, n - 2, cv->version >= 2 ? R_ROOT : R_ANY, out));
   SC_RETURN_IF(off != cv->rawlen, SC_EFORMAT);
   return 0;
 }
@@ -695,6 +1423,10 @@ int sc__msgpack_zstd_read(const void *data, size_t len, sc__value **out) {
   if (rc == 0) rc = (cv.doc = sc__vdoc_create()) ? convert_root(&cv, &v) : SC_ENOMEM;
   msgpack_unpacked_destroy(&cv.up);
   sc__free(cv.keys);
+  sc__free(cv.rows);
+  for (size_t i = 0; i < cv.nschemas; i++) sc__free(cv.schemas[i].value);
+  sc__free(cv.schemas);
+  sc__free(cv.colvals);
   sc__free(cv.big.v);
   if (mapped) sc__pages_free(raw, mapped);
   else sc__free(raw);

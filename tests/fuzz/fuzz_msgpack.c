@@ -8,7 +8,13 @@
  *                checksum; bit 1 then leaves the content size out of the
  *                frame header (the streaming path of the reader).
  * A rejected input fails with SC_EFORMAT only; an accepted one survives
- * the round trips of fuzz_round_trips(). */
+ * the round trips of fuzz_round_trips().
+ *
+ * The committed seeds (corpus/msgpack/) hold files of both format
+ * versions: version 1 (file-demo, raw-edge, ...) and version 2, whose
+ * files' lines and functions are tables of runs and schemas (*-v2, and
+ * badraw-table-* for broken ones); msgpack.dict gives the format's own
+ * keys as MessagePack strs. */
 #include <zstd.h>
 
 #include "fuzz_common.h"

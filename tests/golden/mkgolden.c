@@ -10,7 +10,9 @@
  * SC_EFORMAT (tests/unit/test-formats.c).
  *
  * Regenerating the .msgpack.zst goldens is a format change: the unit test
- * compares the committed ones with what the library writes today. */
+ * compares the committed ones with what the library writes today.  The
+ * files of tests/golden/v1/, written by format_version 1, are never
+ * regenerated: they must keep loading. */
 #include <msgpack.h>
 #include <scalenecore.h>
 #include <stdio.h>
@@ -107,6 +109,93 @@ static void raw_doc(const char *dir, const char *name, const unsigned char *tail
   mp_done(&m, dir, name);
 }
 
+/* The format version after the one this library writes (2). */
+#define NEWER_VERSION 3
+
+/* Malformed version 2 tables: a table of one run of objects with keys
+ * "line" and "lineno" (the first a constant), broken as named. */
+enum {
+  T_PLAIN_ARRAY,     /* the objects as a plain array: runs must be maps */
+  T_UNKNOWN_KEY,     /* a run with a key that is not one of the format's */
+  T_NO_COUNT,        /* a run without "count" */
+  T_COUNT_ZERO,      /* "count": 0 */
+  T_COLUMN_LENGTH,   /* a column shorter than "count" */
+  T_COLUMNS_MISSING, /* fewer columns than the schema leaves to them */
+  T_SCHEMA_INDEX,    /* a schema index not given before */
+  T_SAME_AS_LATER,   /* "same_as" naming a later key */
+  T_CONST_UNKNOWN,   /* a constant for a key the schema does not have */
+  T_DUP_SCHEMA_KEY,  /* a key twice in a schema */
+  T_EMPTY_VALUES,    /* a run of "values" with none */
+  T_MIXED_RUN,       /* "values" beside "schema" */
+  TABLE_CASES
+};
+static const char *const table_case_names[TABLE_CASES] = {
+    "plain-array",   "unknown-run-key",   "no-count",       "count-zero",
+    "column-length", "columns-missing",   "schema-index",   "same-as-later",
+    "const-unknown", "duplicate-schema-key", "empty-values", "mixed-run"};
+
+static void bad_table(mp *m, int t) {
+  msgpack_packer *pk = &m->pk;
+  if (t == T_PLAIN_ARRAY) {
+    msgpack_pack_array(pk, 1);
+    msgpack_pack_map(pk, 1);
+    mp_str(m, "lineno");
+    msgpack_pack_int(pk, 1);
+    return;
+  }
+  msgpack_pack_array(pk, 1);
+  if (t == T_EMPTY_VALUES || t == T_MIXED_RUN) {
+    msgpack_pack_map(pk, t == T_MIXED_RUN ? 2 : 1);
+    mp_str(m, "values");
+    msgpack_pack_array(pk, t == T_MIXED_RUN ? 1 : 0);
+    if (t == T_MIXED_RUN) {
+      msgpack_pack_int(pk, 1);
+      mp_str(m, "schema");
+      msgpack_pack_int(pk, 0);
+    }
+    return;
+  }
+  msgpack_pack_map(pk, 3 - (t == T_NO_COUNT) + (t == T_UNKNOWN_KEY));
+  mp_str(m, "schema");
+  if (t == T_SCHEMA_INDEX) {
+    msgpack_pack_int(pk, 0);
+  } else {
+    msgpack_pack_map(pk, 2);
+    mp_str(m, "keys");
+    msgpack_pack_array(pk, 2);
+    mp_str(m, "line");
+    mp_str(m, t == T_DUP_SCHEMA_KEY ? "line" : "lineno");
+    if (t == T_SAME_AS_LATER) {
+      mp_str(m, "same_as");
+      msgpack_pack_map(pk, 1);
+      mp_str(m, "line");
+      mp_str(m, "lineno");
+    } else {
+      mp_str(m, "constants");
+      msgpack_pack_map(pk, 1);
+      mp_str(m, t == T_CONST_UNKNOWN ? "lines" : "line");
+      mp_str(m, "");
+    }
+  }
+  if (t != T_NO_COUNT) {
+    mp_str(m, "count");
+    msgpack_pack_int(pk, t == T_COUNT_ZERO ? 0 : 2);
+  }
+  mp_str(m, "columns");
+  if (t == T_COLUMNS_MISSING) {
+    msgpack_pack_array(pk, 0);
+  } else {
+    msgpack_pack_array(pk, 1);
+    msgpack_pack_array(pk, t == T_COLUMN_LENGTH ? 1 : 2);
+    msgpack_pack_int(pk, 1);
+    if (t != T_COLUMN_LENGTH) msgpack_pack_int(pk, 2);
+  }
+  if (t == T_UNKNOWN_KEY) {
+    mp_str(m, "rows");
+    msgpack_pack_nil(pk);
+  }
+}
+
 static void malformed(const char *dir, const char *golden_json, const char *golden_mp) {
   size_t jl, ml;
   char *j = slurp(golden_json, &jl);
@@ -194,7 +283,7 @@ static void malformed(const char *dir, const char *golden_json, const char *gold
   mp_done(&m, dir, "wrong-format-name.msgpack.zst");
 
   mp_init(&m);
-  mp_header(&m, 1, "scalenecore-profile", 2);
+  mp_header(&m, 1, "scalenecore-profile", NEWER_VERSION);
   mp_str(&m, "files");
   msgpack_pack_map(&m.pk, 0);
   mp_done(&m, dir, "newer-version.msgpack.zst");
@@ -260,6 +349,21 @@ static void malformed(const char *dir, const char *golden_json, const char *gold
   /* two pairs declared, one present */
   static const unsigned char missing[] = {0xa1, 'x', 0xc0};
   raw_doc(dir, "missing-value.msgpack.zst", missing, sizeof missing, 2);
+
+  /* ---- version 2 tables (a file's "lines"), each broken one way */
+  for (int t = 0; t < TABLE_CASES; t++) {
+    mp_init(&m);
+    mp_header(&m, 1, "scalenecore-profile", 2);
+    mp_str(&m, "files");
+    msgpack_pack_map(&m.pk, 1);
+    mp_str(&m, "/app/a.py");
+    msgpack_pack_map(&m.pk, 1);
+    mp_str(&m, "lines");
+    bad_table(&m, t);
+    char name[64];
+    snprintf(name, sizeof name, "table-%s.msgpack.zst", table_case_names[t]);
+    mp_done(&m, dir, name);
+  }
 
   free(j);
   free(z);

@@ -164,6 +164,32 @@ SC_TEST(formats, golden_msgpack_files_are_stable) {
   }
 }
 
+/* Files written by format_version 1 (tests/golden/v1/, never regenerated)
+ * still load, to the same documents. */
+SC_TEST(formats, golden_version_1_files_still_load) {
+  for (size_t g = 0; g < sizeof goldens / sizeof goldens[0]; g++) {
+    char jname[64], mname[64];
+    snprintf(jname, sizeof jname, "%s.json", goldens[g]);
+    snprintf(mname, sizeof mname, "v1/%s.msgpack.zst", goldens[g]);
+    size_t jlen, zlen, rawlen, olen;
+    char *json = slurp_golden(jname, &jlen);
+    char *z = slurp_golden(mname, &zlen);
+    /* it is a version 1 file */
+    char *raw = unzstd(z, zlen, &rawlen);
+    msgpack_unpacked up;
+    msgpack_unpacked_init(&up);
+    size_t off = 0;
+    cr_assert_eq(msgpack_unpack_next(&up, raw, rawlen, &off), MSGPACK_UNPACK_SUCCESS);
+    cr_assert_eq(up.data.via.map.ptr[1].val.via.u64, 1, "%s", mname);
+    msgpack_unpacked_destroy(&up);
+    sc_profile_t *p = load_ok(z, zlen);
+    char *out = export_copy(p, SC_FORMAT_JSON, &olen);
+    cr_assert(olen == jlen && memcmp(out, json, jlen) == 0, "%s does not load to %s", mname, jname);
+    free(json), free(z), free(raw), free(out);
+    sc_profile_free(p);
+  }
+}
+
 /* Every file of tests/golden/malformed/ is refused with SC_EFORMAT, from a
  * path and from an exactly-sized buffer. */
 SC_TEST(formats, malformed_files_are_refused) {
@@ -219,7 +245,7 @@ SC_TEST(formats, msgpack_layout_is_as_documented) {
   cr_assert(memcmp(kv[0].val.via.str.ptr, "scalenecore-profile", 19) == 0);
   cr_assert(memcmp(kv[1].key.via.str.ptr, "format_version", 14) == 0);
   cr_assert_eq(kv[1].val.type, MSGPACK_OBJECT_POSITIVE_INTEGER);
-  cr_assert_eq(kv[1].val.via.u64, 1);
+  cr_assert_eq(kv[1].val.via.u64, SC__PROFILE_FORMAT_VERSION);
   /* then the document's keys, in the JSON's order, with their types */
   const sc__value *doc = ((const struct sc_profile *)p)->doc;
   cr_assert_eq(root->via.map.size, doc->u.c.len + 2);
@@ -421,20 +447,24 @@ SC_TEST(formats, nesting_limit_is_the_same_for_both_formats) {
 
 /* A document with containers larger than the reader's piece size (64 KiB)
  * at every level: the root, a map of files, long arrays, a large map of
- * scalars, a long string, nested arrays down to the depth limit. */
+ * scalars, a long string, nested arrays down to the depth limit; a file
+ * whose table of lines (and its first run) is larger than a piece too. */
 static sc__value *large_doc(void) {
   sc__value *doc = sc__v_object();
   sc__value *files = sc__v_object();
   for (int f = 0; f < 300; f++) {
     sc__value *fo = sc__v_object(), *lines = sc__v_array();
-    for (int l = 0; l < 40; l++) {
+    int nlines = f == 7 ? 5000 : 40;
+    for (int l = 0; l < nlines; l++) {
       sc__value *lo = sc__v_object();
-      sc__v_set_str(lo, "line", "    total += item.weight * item.count");
+      char text[64];
+      snprintf(text, sizeof text, "    total += item.weight * item.count  # %d", f == 7 ? l : 0);
+      sc__v_set_str(lo, "line", text);
       sc__v_set_int(lo, "lineno", l + 1);
       sc__v_set_double(lo, "n_cpu_percent_python", (f * 40 + l) / 7.0);
       sc__v_set_int(lo, "n_malloc_mb", 0);
       sc__v_set(lo, "memory_samples", sc__v_array());
-      if (l % 9 == 0) sc__v_set_str(lo, "extra", "only some lines");
+      if (l % 9 == 0 && l < 3000) sc__v_set_str(lo, "extra", "only some lines");
       sc__v_push(lines, lo);
     }
     sc__v_set(fo, "lines", lines);
