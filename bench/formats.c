@@ -6,6 +6,7 @@
  * Builds a synthetic profile of 50,000 lines over 2,000 files (by default)
  * with the layout lib/export/profile.c writes: every line of every file
  * listed, about one line in three with samples (17-digit percentages),
+ * half of those with memory figures and a footprint series,
  * three functions per file.  Exports it through the public API as JSON
  * and as MessagePack+zstd, loads each RUNS times (sc_profile_load_buffer,
  * best run reported), and prints the sizes, the ratios and PASS/MISS
@@ -84,24 +85,54 @@ static const char *const code[] = {
     "    yield from (transform(x) for x in chunk if x is not None)",
 };
 
+/* The fields profile.c writes for a line or a function.  An active line
+ * has CPU samples; half of them (a sixth of all lines) also allocated:
+ * memory figures and a footprint series of 1-64 points (profile.c keeps
+ * at most 64 per line), as `scalene run` records by default. */
 static void line_fields(text *t, int lineno, int active, const char *src) {
   double py = 0, c = 0, sys = 0, util = 0;
-  int samples = 0;
+  int samples = 0, blocked = 0;
   if (active) {
     py = unit() * 2.0;
     c = unit() < 0.5 ? unit() : 0;
     sys = unit() * 0.1;
     util = unit();
     samples = 1 + (int)(next() % 200);
+    blocked = next() % 4 == 0 ? (int)(next() % 20) : 0;
   }
   put(t,
       "{\"line\":\"%s\\n\",\"lineno\":%d,\"n_cpu_percent_python\":%.17g,\"n_cpu_percent_c\":%.17g,"
-      "\"n_sys_percent\":%.17g,\"n_core_utilization\":%.17g,\"n_cpu_samples\":%d,\"n_malloc_mb\":0,"
-      "\"n_peak_mb\":0,\"n_avg_mb\":0,\"n_mallocs\":0,\"n_growth_mb\":0,\"n_usage_fraction\":0,"
-      "\"n_python_fraction\":0,\"n_copy_mb_s\":0,\"n_gpu_percent\":0,\"n_gpu_peak_memory_mb\":0,"
-      "\"n_gpu_avg_memory_mb\":0,\"memory_samples\":[],\"start_region_line\":%d,\"end_region_line\":%d,"
-      "\"start_outermost_loop\":%d,\"end_outermost_loop\":%d",
-      src, lineno, py, c, sys, util, samples, lineno, lineno, lineno, lineno);
+      "\"n_sys_percent\":%.17g,\"n_core_utilization\":%.17g,\"n_cpu_samples\":%d,"
+      "\"n_blocked_samples\":%d,",
+      src, lineno, py, c, sys, util, samples, blocked);
+  if (active && next() % 2 == 0) {
+    double mb = unit() * 200, peak = mb * unit(), avg = peak * unit();
+    int mallocs = 1 + (int)(next() % 500), frees = (int)(next() % (unsigned)mallocs);
+    put(t,
+        "\"n_malloc_mb\":%.17g,\"n_peak_mb\":%.17g,\"n_avg_mb\":%.17g,\"n_mallocs\":%d,"
+        "\"n_frees\":%d,\"n_growth_mb\":%.17g,\"n_usage_fraction\":%.17g,"
+        "\"n_python_fraction\":%.17g,\"n_copy_mb_s\":%.17g,\"n_gpu_percent\":0,"
+        "\"n_gpu_peak_memory_mb\":0,\"n_gpu_avg_memory_mb\":0,\"memory_samples\":[",
+        mb, peak, avg, mallocs, frees, mb * unit(), unit() * 0.05, unit(),
+        unit() < 0.2 ? unit() * 50 : 0);
+    int points = 1 + (int)(next() % 64);
+    double when = unit() * 10;
+    for (int i = 0; i < points; i++) {
+      when += unit() * 5;
+      put(t, "%s[%.17g,%.17g]", i ? "," : "", when, peak * unit());
+    }
+    put(t, "],");
+  } else {
+    put(t,
+        "\"n_malloc_mb\":0,\"n_peak_mb\":0,\"n_avg_mb\":0,\"n_mallocs\":0,\"n_frees\":0,"
+        "\"n_growth_mb\":0,\"n_usage_fraction\":0,\"n_python_fraction\":0,\"n_copy_mb_s\":0,"
+        "\"n_gpu_percent\":0,\"n_gpu_peak_memory_mb\":0,\"n_gpu_avg_memory_mb\":0,"
+        "\"memory_samples\":[],");
+  }
+  put(t,
+      "\"start_region_line\":%d,\"end_region_line\":%d,\"start_outermost_loop\":%d,"
+      "\"end_outermost_loop\":%d",
+      lineno, lineno, lineno, lineno);
 }
 
 /* The synthetic profile as compact JSON text. */
@@ -113,9 +144,10 @@ static char *synth(int files, int lines, size_t *len) {
       "\"start_time_absolute\":1795533021.569026,\"total_cpu_time_sec\":%.17g,\"total_time_sec\":%.17g,"
       "\"pid\":4242,\"cpu_sampling_rate\":0.01,\"use_virtual_time\":false,\"cpu_samples\":%d,"
       "\"unattributed_samples\":0,\"unattributed_percent\":0,\"dropped_samples\":0,"
-      "\"no_samples_reason\":\"\",\"gpu\":false,\"gpu_device\":\"\",\"memory\":false,\"alloc_samples\":0,"
-      "\"max_footprint_mb\":0,\"max_footprint_fname\":null,\"max_footprint_lineno\":null,"
-      "\"max_footprint_python_fraction\":0,\"growth_rate\":0,\"samples\":[],\"stacks\":[],"
+      "\"no_samples_reason\":\"\",\"gpu\":false,\"gpu_device\":\"\",\"memory\":true,\"alloc_samples\":52113,"
+      "\"max_footprint_mb\":1843.25,\"max_footprint_fname\":\"/srv/app/pkg000/module_0000.py\","
+      "\"max_footprint_lineno\":7,\"max_footprint_python_fraction\":0.25,\"growth_rate\":0.5,"
+      "\"samples\":[],\"stacks\":[],"
       "\"threads\":[{\"tid\":4242,\"name\":\"MainThread\",\"cpu_sec\":812.5,\"blocked_sec\":10.25,"
       "\"samples\":81250}],\"files\":{",
       900.123456789, 812.987654321, 823.0123456789, 81250);
