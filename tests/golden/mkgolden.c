@@ -109,8 +109,8 @@ static void raw_doc(const char *dir, const char *name, const unsigned char *tail
   mp_done(&m, dir, name);
 }
 
-/* The format version after the one this library writes (2). */
-#define NEWER_VERSION 3
+/* The format version after the one this library writes (3). */
+#define NEWER_VERSION 4
 
 /* Malformed version 2 tables: a table of one run of objects with keys
  * "line" and "lineno" (the first a constant), broken as named. */

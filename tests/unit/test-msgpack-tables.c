@@ -431,7 +431,11 @@ static void check_table(const msgpack_object *t, const sc__value *arr, schemas *
     }
     const msgpack_object *keys = mo_get(schema, "keys"), *consts = mo_get(schema, "constants");
     const msgpack_object *same = mo_get(schema, "same_as"), *cols = mo_get(run, "columns");
-    size_t n = mo_get(run, "count")->via.u64;
+    const msgpack_object *dflts = mo_get(schema, "defaults"), *widths = mo_get(schema, "tuples");
+    size_t n = mo_get(run, "count")->via.u64, words = (n + 63) / 64;
+    /* per column, the next listed value (sparse columns) */
+    size_t next[256] = {0};
+    cr_assert_leq(cols->via.array.size, 256);
     for (size_t i = 0; i < n; i++) {
       const sc__value *obj = arr->u.c.items[at++];
       cr_assert_eq(obj->type, SC__V_OBJECT);
@@ -453,9 +457,38 @@ static void check_table(const msgpack_object *t, const sc__value *arr, schemas *
           cr_assert_str_eq(x, y, "%s same as %s", name, target);
           sc__free(x), sc__free(y);
         } else {
-          const msgpack_object *column = &cols->via.array.ptr[col++];
-          cr_assert_eq(column->via.array.size, n);
-          cr_assert(mo_eq(&column->via.array.ptr[i], obj->u.c.items[j]), "column %s", name);
+          size_t cj = col++;
+          const msgpack_object *column = &cols->via.array.ptr[cj];
+          const msgpack_object *d = dflts ? mo_get(dflts, name) : NULL;
+          const msgpack_object *w = widths ? mo_get(widths, name) : NULL;
+          const msgpack_object *cell;
+          if (d) {
+            /* sparse: mask words, then the values of the rows they list */
+            cr_assert_geq(column->via.array.size, words);
+            if (!(column->via.array.ptr[i / 64].via.u64 >> (i % 64) & 1)) {
+              cr_assert(mo_eq(d, obj->u.c.items[j]), "default of %s", name);
+              continue;
+            }
+            cell = &column->via.array.ptr[words + next[cj]++];
+          } else {
+            cr_assert_eq(column->via.array.size, n);
+            cell = &column->via.array.ptr[i];
+          }
+          if (w) {
+            /* tuples: one flat array of their numbers */
+            size_t width = w->via.u64;
+            const sc__value *v = obj->u.c.items[j];
+            cr_assert_eq(v->type, SC__V_ARRAY);
+            cr_assert_eq(cell->via.array.size, v->u.c.len * width, "tuples of %s", name);
+            for (size_t u = 0; u < v->u.c.len; u++) {
+              cr_assert_eq(v->u.c.items[u]->u.c.len, width);
+              for (size_t x = 0; x < width; x++)
+                cr_assert(mo_eq(&cell->via.array.ptr[u * width + x], v->u.c.items[u]->u.c.items[x]),
+                          "tuple %s", name);
+            }
+          } else {
+            cr_assert(mo_eq(cell, obj->u.c.items[j]), "column %s", name);
+          }
         }
       }
       cr_assert_eq(col, cols->via.array.size);
@@ -471,7 +504,7 @@ static void check_layout(const char *raw, size_t rawlen, const sc__value *doc) {
   size_t off = 0;
   cr_assert_eq(msgpack_unpack_next(&up, raw, rawlen, &off), MSGPACK_UNPACK_SUCCESS);
   const msgpack_object *root = &up.data;
-  cr_assert_eq(mo_get(root, "format_version")->via.u64, 2);
+  cr_assert_eq(mo_get(root, "format_version")->via.u64, 3);
   cr_assert_eq(root->via.map.size, doc->u.c.len + 2);
   schemas ss = {.n = 0};
   size_t tables = 0;
