@@ -536,8 +536,8 @@ static void check_layout(const char *raw, size_t rawlen, const sc__value *doc) {
 }
 
 SC_TEST(tables, documented_layout) {
-  static const char *const names[] = {"demo", "thread_join", "edge"};
-  for (size_t g = 0; g < 3; g++) {
+  static const char *const names[] = {"demo", "thread_join", "edge", "memory"};
+  for (size_t g = 0; g < 4; g++) {
     char jname[64], mname[64];
     snprintf(jname, sizeof jname, "%s.json", names[g]);
     snprintf(mname, sizeof mname, "%s.msgpack.zst", names[g]);
