@@ -1,11 +1,11 @@
 /* msgpack.c - the compact profile format: the document as one MessagePack
  * map (msgpack-c's packer and unpacker) in one zstd frame (libzstd).
- * docs/profile-format.md specifies it; in short (format_version 2):
+ * docs/profile-format.md specifies it; in short (format_version 3):
  *
  *   zstd frame (content size in the header, XXH64 content checksum)
  *   └ MessagePack map
  *       "format":         "scalenecore-profile"   (always the first key)
- *       "format_version": 2                       (always the second key)
+ *       "format_version": 3                       (always the second key)
  *       ...the document's own keys, in its order...
  *
  * Every value is written as itself (types below) but for the arrays
@@ -15,14 +15,20 @@
  *   "schema":  a schema map, or the index of one given earlier in the file
  *              (numbered in the order they appear),
  *   "count":   N (at least 1),
- *   "columns": one array of N values per key of the schema that is
- *              neither constant nor repeated, in the schema's key order;
+ *   "columns": one column per key of the schema that is neither
+ *              constant nor repeated, in the schema's key order: an array
+ *              of N cells or, for a key with a default (a sparse column),
+ *              ceil(N / 64) mask words then a cell for each bit set;
  * standing for N consecutive objects, or of
  *   "values":  [v, ...]  consecutive elements as they are (not objects).
  * A schema map: "keys" (the objects' keys, in order), optionally
- * "constants" (key -> the value it has in every object) and "same_as"
- * (key -> an earlier key whose value it repeats in every object).
- * Version 1 files (no tables) still load.
+ * "constants" (key -> the value it has in every object), "same_as"
+ * (key -> an earlier key whose value it repeats in every object) and,
+ * from version 3 on, "defaults" (key -> the value of the objects its
+ * sparse column leaves out) and "tuples" (key -> T: each of its values,
+ * an array of arrays of T numbers, is a cell of its numbers as one flat
+ * array; a cell is otherwise the value itself).
+ * Version 1 (no tables) and 2 (no defaults or tuples) files still load.
  *
  * Types: null -> nil, bool -> true/false, integers -> the smallest
  * MessagePack int/uint, other numbers -> float64 (a NaN or infinity is
