@@ -93,7 +93,8 @@ fuzz-corpus: $(FUZZ_BIN)
 
 # ---- golden files ---------------------------------------------------------
 
-GOLDEN_JSON := tests/golden/demo.json tests/golden/thread_join.json tests/golden/edge.json
+GOLDEN_JSON := tests/golden/demo.json tests/golden/thread_join.json tests/golden/edge.json \
+               tests/golden/memory.json
 
 $(BUILD)/tools/mkgolden: tests/golden/mkgolden.c $(STATIC)
 	@mkdir -p $(dir $@)

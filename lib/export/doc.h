@@ -32,7 +32,7 @@
 
 /* The MessagePack document's first two keys. */
 #define SC__PROFILE_FORMAT_NAME "scalenecore-profile"
-#define SC__PROFILE_FORMAT_VERSION 2
+#define SC__PROFILE_FORMAT_VERSION 3
 
 /* Length of the longest valid UTF-8 prefix of s[0..n) (n when all of it is
  * valid).  Valid: shortest forms only, no surrogates, at most U+10FFFF. */

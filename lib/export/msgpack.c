@@ -1,11 +1,11 @@
 /* msgpack.c - the compact profile format: the document as one MessagePack
  * map (msgpack-c's packer and unpacker) in one zstd frame (libzstd).
- * docs/profile-format.md specifies it; in short (format_version 2):
+ * docs/profile-format.md specifies it; in short (format_version 3):
  *
  *   zstd frame (content size in the header, XXH64 content checksum)
  *   └ MessagePack map
  *       "format":         "scalenecore-profile"   (always the first key)
- *       "format_version": 2                       (always the second key)
+ *       "format_version": 3                       (always the second key)
  *       ...the document's own keys, in its order...
  *
  * Every value is written as itself (types below) but for the arrays
@@ -15,14 +15,20 @@
  *   "schema":  a schema map, or the index of one given earlier in the file
  *              (numbered in the order they appear),
  *   "count":   N (at least 1),
- *   "columns": one array of N values per key of the schema that is
- *              neither constant nor repeated, in the schema's key order;
+ *   "columns": one column per key of the schema that is neither
+ *              constant nor repeated, in the schema's key order: an array
+ *              of N cells or, for a key with a default (a sparse column),
+ *              ceil(N / 64) mask words then a cell for each bit set;
  * standing for N consecutive objects, or of
  *   "values":  [v, ...]  consecutive elements as they are (not objects).
  * A schema map: "keys" (the objects' keys, in order), optionally
- * "constants" (key -> the value it has in every object) and "same_as"
- * (key -> an earlier key whose value it repeats in every object).
- * Version 1 files (no tables) still load.
+ * "constants" (key -> the value it has in every object), "same_as"
+ * (key -> an earlier key whose value it repeats in every object) and,
+ * from version 3 on, "defaults" (key -> the value of the objects its
+ * sparse column leaves out) and "tuples" (key -> T: each of its values,
+ * an array of arrays of T numbers, is a cell of its numbers as one flat
+ * array; a cell is otherwise the value itself).
+ * Version 1 (no tables) and 2 (no defaults or tuples) files still load.
  *
  * Types: null -> nil, bool -> true/false, integers -> the smallest
  * MessagePack int/uint, other numbers -> float64 (a NaN or infinity is
@@ -51,6 +57,10 @@
 #include <msgpack.h>
 #include <stdbool.h>
 #include <string.h>
+/* for ZSTD_c_literalCompressionMode, an experimental parameter: a
+ * libzstd that does not know it refuses it, and the frame is then only
+ * larger and slower to decompress (see sc__msgpack_zstd_write) */
+#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 #include <zstd_errors.h>
 
@@ -202,30 +212,51 @@ static size_t run_end(const sc__value *arr, size_t i) {
 /* A run's schema: its keys and, per key, where the objects' values are:
  * in a column of the run (COL_FULL), the same value in every object
  * (COL_CONST), or the value of an earlier key of the same object
- * (COL_SAME). */
+ * (COL_SAME).  A column may also be sparse (version 3: the objects whose
+ * value is the key's default are left out of it) and hold tuples
+ * (version 3: every value, an array of arrays of `width` numbers, is
+ * written as one flat array of numbers). */
 enum { COL_FULL, COL_CONST, COL_SAME };
+
+/* The widest tuple a column of tuples may hold. */
+#define TUPLE_MAX 255
 
 typedef struct schema {
   const sc__value *obj; /* an object with the schema's keys */
-  size_t k, nfull;
+  size_t k;
   size_t cap; /* keys the arrays below have room for */
   uint8_t *kind;
   uint32_t *same;          /* COL_SAME: the earlier key's index */
+  uint32_t *width;         /* COL_FULL: the tuples' width, 0 if none */
   const sc__value **value; /* COL_CONST: every object's value */
+  const sc__value **dflt;  /* COL_FULL: the default of a sparse column, or NULL */
 } schema;
 
 static int schema_alloc(schema *s, size_t k) {
-  /* one block: values, then earlier keys, then kinds */
-  char *m = sc__malloc(k ? k * (sizeof *s->value + sizeof *s->same + 1) : 1);
+  /* one block: values, defaults, earlier keys, widths, kinds */
+  size_t per = 2 * sizeof *s->value + 2 * sizeof *s->same + 1;
+  char *m = sc__malloc(k ? k * per : 1);
   if (!m) return SC_ENOMEM;
   s->value = (const sc__value **)(void *)m;
-  s->same = (uint32_t *)(void *)(m + k * sizeof *s->value);
-  s->kind = (uint8_t *)(m + k * (sizeof *s->value + sizeof *s->same));
+  s->dflt = (const sc__value **)(void *)(m + k * sizeof *s->value);
+  s->same = (uint32_t *)(void *)(m + 2 * k * sizeof *s->value);
+  s->width = (uint32_t *)(void *)(m + 2 * k * sizeof *s->value + k * sizeof *s->same);
+  s->kind = (uint8_t *)(m + 2 * k * (sizeof *s->value + sizeof *s->same));
   s->k = s->cap = k;
   return 0;
 }
 
 static void schema_free(schema *s) { sc__free((void *)s->value); }
+
+static void schema_copy(schema *to, const schema *from) {
+  size_t k = from->k;
+  to->obj = from->obj;
+  memcpy(to->kind, from->kind, k);
+  memcpy(to->same, from->same, k * sizeof *from->same);
+  memcpy(to->width, from->width, k * sizeof *from->width);
+  memcpy((void *)to->value, from->value, k * sizeof *from->value);
+  memcpy((void *)to->dflt, from->dflt, k * sizeof *from->dflt);
+}
 
 /* Schemas written earlier that later runs may name by index (the first
  * SCHEMAS of them; every schema written still takes its index), and
@@ -239,13 +270,104 @@ typedef struct writer {
   size_t nschemas;  /* kept */
   uint64_t written; /* schemas written */
   schema run;       /* the run's own, being written */
+  uint64_t *mask;   /* a sparse column's row mask, being written */
+  size_t mask_cap;  /* words */
 } writer;
+
+static bool is_number(const sc__value *v) {
+  return v->type == SC__V_INT || (v->type == SC__V_DOUBLE && isfinite(v->u.d));
+}
+
+/* Whether v is an array of tuples of `width` numbers (width 0: of any one
+ * width, then stored in *width when v has a tuple). */
+static bool tuples_of(const sc__value *v, uint32_t *width) {
+  if (v->type != SC__V_ARRAY) return false;
+  for (size_t i = 0; i < v->u.c.len; i++) {
+    const sc__value *t = v->u.c.items[i];
+    if (t->type != SC__V_ARRAY || t->u.c.len == 0 || t->u.c.len > TUPLE_MAX) return false;
+    if (*width == 0) *width = t->u.c.len;
+    if (t->u.c.len != *width) return false;
+    for (size_t j = 0; j < t->u.c.len; j++)
+      if (!is_number(t->u.c.items[j])) return false;
+  }
+  return true;
+}
+
+/* The width of the tuples that member c of every object it[0..n) holds
+ * (see tuples_of), other than the values equal to dflt; 0 if none. */
+static uint32_t column_width(sc__value *const *it, size_t n, size_t c, const sc__value *dflt) {
+  uint32_t w = 0;
+  for (size_t i = 0; i < n; i++) {
+    const sc__value *v = it[i]->u.c.items[c];
+    if (dflt && same_value(v, dflt)) continue;
+    if (!tuples_of(v, &w)) return 0;
+  }
+  return w;
+}
+
+/* The commonest value of member c of the objects it[0..n) when it holds
+ * most of them (a majority vote), and how many hold it. */
+static const sc__value *column_mode(sc__value *const *it, size_t n, size_t c, size_t *count) {
+  const sc__value *cand = NULL;
+  size_t votes = 0;
+  for (size_t i = 0; i < n; i++) {
+    const sc__value *v = it[i]->u.c.items[c];
+    if (votes == 0) {
+      cand = v;
+      votes = 1;
+    } else {
+      votes += same_value(v, cand) ? 1 : (size_t)-1;
+    }
+  }
+  *count = 0;
+  for (size_t i = 0; i < n; i++) *count += same_value(it[i]->u.c.items[c], cand);
+  return cand;
+}
+
+static size_t mask_words(size_t n) { return n / 64 + (n % 64 != 0); }
+
+/* The MessagePack values the columns of the objects it[0..n) take under
+ * schema s (a column: its values, or its mask words and the values other
+ * than the default), or SIZE_MAX when they do not fit s (other keys, a
+ * constant or repeat not true of every object, a value that is not
+ * tuples where s has tuples). */
+static size_t run_cost(const schema *s, sc__value *const *it, size_t n) {
+  if (!same_keys(s->obj, it[0])) return SIZE_MAX;
+  size_t cost = 0;
+  for (size_t c = 0; c < s->k; c++) {
+    if (s->kind[c] == COL_CONST) {
+      for (size_t i = 0; i < n; i++)
+        if (!same_value(it[i]->u.c.items[c], s->value[c])) return SIZE_MAX;
+    } else if (s->kind[c] == COL_SAME) {
+      for (size_t i = 0; i < n; i++)
+        if (!same_value(it[i]->u.c.items[c], it[i]->u.c.items[s->same[c]])) return SIZE_MAX;
+    } else {
+      size_t listed = n;
+      if (s->dflt[c]) {
+        for (size_t i = 0; i < n; i++) listed -= same_value(it[i]->u.c.items[c], s->dflt[c]);
+        cost += mask_words(n);
+      }
+      cost += listed;
+      if (s->width[c]) {
+        uint32_t w = s->width[c];
+        for (size_t i = 0; i < n; i++) {
+          const sc__value *v = it[i]->u.c.items[c];
+          if ((!s->dflt[c] || !same_value(v, s->dflt[c])) && !tuples_of(v, &w)) return SIZE_MAX;
+        }
+      }
+    }
+  }
+  return cost;
+}
 
 /* The schema that the objects it[0..n) suggest: a key whose value is the
  * same in all of them (n > 1) a constant; one whose values are those of
  * an earlier key kept in full, repeating it (a few candidates tried,
- * those that start with the same value). */
-static int derive_schema(writer *w, sc__value *const *it, size_t n) {
+ * those that start with the same value); the others columns, sparse when
+ * a value holds more rows than the mask takes words, of tuples when
+ * their values are (`depth`: as pack_object_run's; it must leave room for
+ * the tuples' two levels). */
+static int derive_schema(writer *w, sc__value *const *it, size_t n, int depth) {
   schema *d = &w->run;
   const sc__value *first = it[0];
   size_t k = first->u.c.len;
@@ -256,11 +378,12 @@ static int derive_schema(writer *w, sc__value *const *it, size_t n) {
   }
   d->obj = first;
   d->k = k;
-  d->nfull = 0;
   size_t full[REF_COLUMNS], nref = 0;
   for (size_t c = 0; c < k; c++) {
     const sc__value *v0 = first->u.c.items[c];
     size_t i = 1;
+    d->dflt[c] = NULL;
+    d->width[c] = 0;
     while (i < n && same_value(it[i]->u.c.items[c], v0)) i++;
     if (n > 1 && i == n) {
       d->kind[c] = COL_CONST;
@@ -281,36 +404,29 @@ static int derive_schema(writer *w, sc__value *const *it, size_t n) {
       }
     }
     if (d->kind[c] != COL_FULL) continue;
-    d->nfull++;
     if (nref < REF_COLUMNS) full[nref++] = c;
+    if (n > 1) {
+      size_t count;
+      const sc__value *mode = column_mode(it, n, c, &count);
+      if (count > mask_words(n)) d->dflt[c] = mode;
+    }
+    if (depth + 3 < SC__DOC_MAX_DEPTH) d->width[c] = column_width(it, n, c, d->dflt[c]);
   }
   return 0;
 }
 
-/* Whether the objects it[0..n) fit schema s. */
-static bool schema_fits(const schema *s, sc__value *const *it, size_t n) {
-  if (!same_keys(s->obj, it[0])) return false;
-  for (size_t c = 0; c < s->k; c++) {
-    if (s->kind[c] == COL_CONST) {
-      for (size_t i = 0; i < n; i++)
-        if (!same_value(it[i]->u.c.items[c], s->value[c])) return false;
-    } else if (s->kind[c] == COL_SAME) {
-      for (size_t i = 0; i < n; i++)
-        if (!same_value(it[i]->u.c.items[c], it[i]->u.c.items[s->same[c]])) return false;
-    }
-  }
-  return true;
-}
-
 static int pack_schema(writer *w, const schema *s, int depth) {
   msgpack_packer *pk = &w->pk;
-  size_t nconst = 0, nsame = 0;
+  size_t nconst = 0, nsame = 0, ndflt = 0, nwidth = 0;
   for (size_t c = 0; c < s->k; c++) {
     nconst += s->kind[c] == COL_CONST;
     nsame += s->kind[c] == COL_SAME;
+    ndflt += s->kind[c] == COL_FULL && s->dflt[c];
+    nwidth += s->kind[c] == COL_FULL && s->width[c];
   }
   char *const *keys = s->obj->u.c.keys;
-  if (msgpack_pack_map(pk, 1 + (nconst > 0) + (nsame > 0)) < 0) return SC_ENOMEM;
+  if (msgpack_pack_map(pk, 1 + (nconst > 0) + (nsame > 0) + (ndflt > 0) + (nwidth > 0)) < 0)
+    return SC_ENOMEM;
   SC_FORWARD_IF_ERROR(pack_lit(pk, "keys"));
   if (msgpack_pack_array(pk, s->k) < 0) return SC_ENOMEM;
   for (size_t c = 0; c < s->k; c++) SC_FORWARD_IF_ERROR(pack_text(pk, keys[c], strlen(keys[c])));
@@ -333,28 +449,93 @@ static int pack_schema(writer *w, const schema *s, int depth) {
       SC_FORWARD_IF_ERROR(pack_text(pk, t, strlen(t)));
     }
   }
+  if (ndflt) {
+    SC_FORWARD_IF_ERROR(pack_lit(pk, "defaults"));
+    if (msgpack_pack_map(pk, ndflt) < 0) return SC_ENOMEM;
+    for (size_t c = 0; c < s->k; c++) {
+      if (s->kind[c] != COL_FULL || !s->dflt[c]) continue;
+      SC_FORWARD_IF_ERROR(pack_text(pk, keys[c], strlen(keys[c])));
+      SC_FORWARD_IF_ERROR(pack_value(pk, s->dflt[c], depth + 2));
+    }
+  }
+  if (nwidth) {
+    SC_FORWARD_IF_ERROR(pack_lit(pk, "tuples"));
+    if (msgpack_pack_map(pk, nwidth) < 0) return SC_ENOMEM;
+    for (size_t c = 0; c < s->k; c++) {
+      if (s->kind[c] != COL_FULL || !s->width[c]) continue;
+      SC_FORWARD_IF_ERROR(pack_text(pk, keys[c], strlen(keys[c])));
+      if (msgpack_pack_uint32(pk, s->width[c]) < 0) return SC_ENOMEM;
+    }
+  }
+  return 0;
+}
+
+/* One value of a column: as itself, or (width > 0) its tuples' numbers
+ * as one flat array. */
+static int pack_cell(writer *w, const sc__value *v, uint32_t width, int depth) {
+  if (!width) return pack_value(&w->pk, v, depth);
+  if (msgpack_pack_array(&w->pk, (size_t)v->u.c.len * width) < 0) return SC_ENOMEM;
+  for (size_t i = 0; i < v->u.c.len; i++)
+    for (size_t j = 0; j < width; j++)
+      SC_FORWARD_IF_ERROR(pack_value(&w->pk, v->u.c.items[i]->u.c.items[j], depth + 2));
+  return 0;
+}
+
+/* Member c of the objects it[0..n) as a column of schema s: its n values,
+ * or, sparse, the mask words (bit i % 64 of word i / 64 set for each
+ * object i whose value is not the default) then the values of those
+ * objects. */
+static int pack_column(writer *w, const schema *s, size_t c, sc__value *const *it, size_t n,
+                       int depth) {
+  msgpack_packer *pk = &w->pk;
+  const sc__value *dflt = s->dflt[c];
+  if (!dflt) {
+    if (msgpack_pack_array(pk, n) < 0) return SC_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+      SC_FORWARD_IF_ERROR(pack_cell(w, it[i]->u.c.items[c], s->width[c], depth + 2));
+    return 0;
+  }
+  size_t words = mask_words(n), listed = 0;
+  if (w->mask_cap < words) {
+    uint64_t *m = sc__realloc(w->mask, words * sizeof *m);
+    if (!m) return SC_ENOMEM;
+    w->mask = m;
+    w->mask_cap = words;
+  }
+  memset(w->mask, 0, words * sizeof *w->mask);
+  for (size_t i = 0; i < n; i++) {
+    if (same_value(it[i]->u.c.items[c], dflt)) continue;
+    w->mask[i / 64] |= (uint64_t)1 << (i % 64);
+    listed++;
+  }
+  if (msgpack_pack_array(pk, words + listed) < 0) return SC_ENOMEM;
+  for (size_t j = 0; j < words; j++)
+    if (msgpack_pack_uint64(pk, w->mask[j]) < 0) return SC_ENOMEM;
+  for (size_t i = 0; i < n; i++)
+    if (w->mask[i / 64] >> (i % 64) & 1)
+      SC_FORWARD_IF_ERROR(pack_cell(w, it[i]->u.c.items[c], s->width[c], depth + 2));
   return 0;
 }
 
 /* The objects it[0..n) (one run): schema, count, columns.  The schema is
- * the earlier one that fits them with the fewest columns, or their own
- * when that has fewer still. */
+ * the earlier one that fits them with the fewest values in its columns,
+ * or their own when that has fewer still. */
 static int pack_object_run(writer *w, sc__value *const *it, size_t n, int depth) {
   msgpack_packer *pk = &w->pk;
-  SC_FORWARD_IF_ERROR(derive_schema(w, it, n));
+  SC_FORWARD_IF_ERROR(derive_schema(w, it, n, depth));
   const schema *use = &w->run, *best = NULL;
-  size_t idx = 0;
+  size_t idx = 0, own = run_cost(use, it, n), best_cost = SIZE_MAX;
   for (size_t i = 0; i < w->nschemas; i++) {
-    const schema *s = &w->schemas[i];
-    if ((!best || s->nfull < best->nfull) && schema_fits(s, it, n)) {
-      best = s;
+    size_t cost = run_cost(&w->schemas[i], it, n);
+    if (cost < best_cost) {
+      best = &w->schemas[i];
+      best_cost = cost;
       idx = i;
     }
   }
   /* an earlier schema unless the run's own saves more values than
    * writing it costs (its keys and a few more) */
-  if (best && (best->nfull <= use->nfull || (best->nfull - use->nfull) * n <= 2 * use->k + 4))
-    use = best;
+  if (best && (best_cost <= own || best_cost - own <= 2 * use->k + 4)) use = best;
   if (msgpack_pack_map(pk, 3) < 0) return SC_ENOMEM;
   SC_FORWARD_IF_ERROR(pack_lit(pk, "schema"));
   if (use != &w->run) {
@@ -365,25 +546,20 @@ static int pack_object_run(writer *w, sc__value *const *it, size_t n, int depth)
       /* kept for the runs to come: a copy */
       schema *keep = &w->schemas[w->nschemas];
       SC_FORWARD_IF_ERROR(schema_alloc(keep, use->k));
-      keep->obj = use->obj;
-      keep->nfull = use->nfull;
-      memcpy(keep->kind, use->kind, use->k);
-      memcpy(keep->same, use->same, use->k * sizeof *use->same);
-      memcpy((void *)keep->value, use->value, use->k * sizeof *use->value);
+      schema_copy(keep, use);
       w->nschemas++;
       use = keep;
     }
     w->written++;
   }
+  size_t nfull = 0;
+  for (size_t c = 0; c < use->k; c++) nfull += use->kind[c] == COL_FULL;
   SC_FORWARD_IF_ERROR(pack_lit(pk, "count"));
   if (msgpack_pack_uint64(pk, n) < 0) return SC_ENOMEM;
   SC_FORWARD_IF_ERROR(pack_lit(pk, "columns"));
-  if (msgpack_pack_array(pk, use->nfull) < 0) return SC_ENOMEM;
-  for (size_t c = 0; c < use->k; c++) {
-    if (use->kind[c] != COL_FULL) continue;
-    if (msgpack_pack_array(pk, n) < 0) return SC_ENOMEM;
-    for (size_t i = 0; i < n; i++) SC_FORWARD_IF_ERROR(pack_value(pk, it[i]->u.c.items[c], depth + 2));
-  }
+  if (msgpack_pack_array(pk, nfull) < 0) return SC_ENOMEM;
+  for (size_t c = 0; c < use->k; c++)
+    if (use->kind[c] == COL_FULL) SC_FORWARD_IF_ERROR(pack_column(w, use, c, it, n, depth));
   return 0;
 }
 
@@ -456,9 +632,12 @@ static int pack_doc(const sc__value *doc, sc__buf *raw) {
   w.written = 0;
   w.run.k = w.run.cap = 0;
   w.run.value = NULL;
+  w.mask = NULL;
+  w.mask_cap = 0;
   int rc = pack_root(&w, doc, raw);
   for (size_t i = 0; i < w.nschemas; i++) schema_free(&w.schemas[i]);
   schema_free(&w.run);
+  sc__free(w.mask);
   return rc;
 }
 
@@ -477,6 +656,12 @@ int sc__msgpack_zstd_write(const sc__value *doc, sc__buf *out) {
         sc__buf_reserve(out, bound) < 0) {
       rc = SC_ENOMEM;
     } else {
+      /* Literals stored as they are, not Huffman-coded: most of a
+       * profile's literals are the low bytes of float64s, which entropy
+       * coding shrinks little (about 8% of the file) and slows down a lot
+       * (decompression about 3.5 times slower).  Not an error where the
+       * parameter is unknown: the frame is still valid. */
+      (void)ZSTD_CCtx_setParameter(cctx, ZSTD_c_literalCompressionMode, ZSTD_ps_disable);
       size_t n = ZSTD_compress2(cctx, out->data + out->len, bound, raw.data, raw.len);
       if (ZSTD_isError(n)) {
         rc = SC_ENOMEM; /* with a bound-sized buffer only allocation can fail */
@@ -751,9 +936,10 @@ static int prescan(const unsigned char *p, size_t len, spans *big) {
 
 /* A schema that a run of a table gave (later runs may give its index
  * instead): the keys of the run's objects and, per key, where their values
- * are (the writer's COL_* kinds), with the constants' nodes (converted
- * once, shared by every object of every run of the schema) and the number
- * of values each stands for, itself included. */
+ * are (the writer's COL_* kinds), with the nodes of the constants and of
+ * the sparse columns' defaults (converted once, shared by every object of
+ * every run of the schema that holds them) and the number of values each
+ * stands for, itself included, and the width of a column's tuples. */
 typedef struct schema_info {
   char **keys;
   uint32_t k, nfull;
@@ -761,7 +947,8 @@ typedef struct schema_info {
   size_t const_values; /* in the constants of one object */
   uint8_t *kind;
   uint32_t *same;
-  sc__value **value;
+  uint32_t *width;   /* COL_FULL: of the tuples, 0 for none */
+  sc__value **value; /* COL_CONST: the constant; COL_FULL: the default, or NULL */
   size_t *count;
 } schema_info;
 
@@ -991,9 +1178,22 @@ static int schema_key(const sc__keyset *ks, char *const *keys, const msgpack_obj
   return 0;
 }
 
-/* The "constants" and "same_as" of a schema whose keys are in si. */
+/* A value of a schema (a constant or a default) as a node of the
+ * document: the values it holds are counted where the schema is used,
+ * once per object that has it. */
+static int schema_value(conv *cv, const msgpack_object *o, sc__value **out, size_t *count) {
+  size_t before = cv->nvalues;
+  int rc = convert(cv, o, R_ANY, out);
+  *count = 1 + cv->nvalues - before;
+  cv->nvalues = before;
+  return rc;
+}
+
+/* The "constants", "same_as", "defaults" and "tuples" of a schema whose
+ * keys are in si. */
 static int schema_kinds(conv *cv, schema_info *si, const msgpack_object *consts,
-                        const msgpack_object *same) {
+                        const msgpack_object *same, const msgpack_object *dflts,
+                        const msgpack_object *widths) {
   sc__keyset ks;
   sc__keyset_init(&ks);
   int rc = 0;
@@ -1008,11 +1208,7 @@ static int schema_kinds(conv *cv, schema_info *si, const msgpack_object *consts,
       break;
     }
     si->kind[c] = COL_CONST;
-    /* counted where the schema is used, once per object */
-    size_t before = cv->nvalues;
-    rc = convert(cv, &kv->val, R_ANY, &si->value[c]);
-    si->count[c] = 1 + cv->nvalues - before;
-    cv->nvalues = before;
+    rc = schema_value(cv, &kv->val, &si->value[c], &si->count[c]);
   }
   for (size_t i = 0; rc == 0 && same && i < same->via.map.size; i++) {
     const msgpack_object_kv *kv = &same->via.map.ptr[i];
@@ -1027,6 +1223,28 @@ static int schema_kinds(conv *cv, schema_info *si, const msgpack_object *consts,
     si->kind[c] = COL_SAME;
     si->same[c] = (uint32_t)t;
   }
+  /* columns only: sparse (a default) and of tuples (a width) */
+  for (size_t i = 0; rc == 0 && dflts && i < dflts->via.map.size; i++) {
+    const msgpack_object_kv *kv = &dflts->via.map.ptr[i];
+    size_t c;
+    if ((rc = schema_key(&ks, si->keys, &kv->key, &c)) < 0) break;
+    if (si->kind[c] != COL_FULL || si->value[c]) {
+      rc = SC_EFORMAT; /* not a column, or given twice */
+      break;
+    }
+    rc = schema_value(cv, &kv->val, &si->value[c], &si->count[c]);
+  }
+  for (size_t i = 0; rc == 0 && widths && i < widths->via.map.size; i++) {
+    const msgpack_object_kv *kv = &widths->via.map.ptr[i];
+    size_t c;
+    if ((rc = schema_key(&ks, si->keys, &kv->key, &c)) < 0) break;
+    if (si->kind[c] != COL_FULL || si->width[c] || kv->val.type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+        kv->val.via.u64 < 1 || kv->val.via.u64 > TUPLE_MAX) {
+      rc = SC_EFORMAT; /* not a column, given twice, or not a width */
+      break;
+    }
+    si->width[c] = (uint32_t)kv->val.via.u64;
+  }
   sc__keyset_free(&ks);
   return rc;
 }
@@ -1034,36 +1252,45 @@ static int schema_kinds(conv *cv, schema_info *si, const msgpack_object *consts,
 /* A schema given in full (m), for the objects at depth cv->depth. */
 static int parse_schema(conv *cv, const msgpack_object *m, schema_info *si) {
   SC_RETURN_IF(m->type != MSGPACK_OBJECT_MAP, SC_EFORMAT);
-  const msgpack_object *keys = NULL, *consts = NULL, *same = NULL;
+  const msgpack_object *keys = NULL, *consts = NULL, *same = NULL, *dflts = NULL, *widths = NULL;
   for (size_t i = 0; i < m->via.map.size; i++) {
     const msgpack_object *k = &m->via.map.ptr[i].key;
     SC_RETURN_IF(k->type != MSGPACK_OBJECT_STR, SC_EFORMAT);
     const char *t = k->via.str.ptr;
     size_t n = k->via.str.size;
-    const msgpack_object **slot = name_is(t, n, "keys", 4)        ? &keys
-                                  : name_is(t, n, "constants", 9) ? &consts
-                                  : name_is(t, n, "same_as", 7)   ? &same
-                                                                  : NULL;
+    bool v3 = cv->version >= 3;
+    const msgpack_object **slot = name_is(t, n, "keys", 4)              ? &keys
+                                  : name_is(t, n, "constants", 9)       ? &consts
+                                  : name_is(t, n, "same_as", 7)         ? &same
+                                  : v3 && name_is(t, n, "defaults", 8)  ? &dflts
+                                  : v3 && name_is(t, n, "tuples", 6)    ? &widths
+                                                                        : NULL;
     SC_RETURN_IF(!slot || *slot, SC_EFORMAT); /* unknown or repeated */
     *slot = &m->via.map.ptr[i].val;
   }
   SC_RETURN_IF(!keys || keys->type != MSGPACK_OBJECT_ARRAY, SC_EFORMAT);
   SC_RETURN_IF(consts && consts->type != MSGPACK_OBJECT_MAP, SC_EFORMAT);
   SC_RETURN_IF(same && same->type != MSGPACK_OBJECT_MAP, SC_EFORMAT);
+  SC_RETURN_IF(dflts && dflts->type != MSGPACK_OBJECT_MAP, SC_EFORMAT);
+  SC_RETURN_IF(widths && widths->type != MSGPACK_OBJECT_MAP, SC_EFORMAT);
   size_t k = keys->via.array.size;
   memset(si, 0, sizeof *si);
   si->depth = cv->depth;
   si->k = (uint32_t)k;
   SC_FORWARD_IF_ERROR(run_keys(cv, keys->via.array.ptr, k, cv->depth, &si->keys));
-  /* one block: values, counts, earlier keys, kinds */
-  char *mem = sc__malloc(k ? k * (sizeof *si->value + sizeof *si->count + sizeof *si->same + 1) : 1);
+  /* one block: values, counts, earlier keys, widths, kinds */
+  size_t per = sizeof *si->value + sizeof *si->count + sizeof *si->same + sizeof *si->width + 1;
+  char *mem = sc__malloc(k ? k * per : 1);
   if (!mem) return SC_ENOMEM;
   si->value = (sc__value **)(void *)mem;
   si->count = (size_t *)(void *)(mem + k * sizeof *si->value);
   si->same = (uint32_t *)(void *)(mem + k * (sizeof *si->value + sizeof *si->count));
-  si->kind = (uint8_t *)(mem + k * (sizeof *si->value + sizeof *si->count + sizeof *si->same));
+  si->width = si->same + k;
+  si->kind = (uint8_t *)(mem + k * (per - 1));
   memset(si->kind, COL_FULL, k);
-  int rc = consts || same ? schema_kinds(cv, si, consts, same) : 0;
+  memset(si->value, 0, k * sizeof *si->value);
+  memset(si->width, 0, k * sizeof *si->width);
+  int rc = consts || same || dflts || widths ? schema_kinds(cv, si, consts, same, dflts, widths) : 0;
   if (rc < 0) {
     sc__free(mem);
     return rc;
@@ -1078,6 +1305,96 @@ static int parse_schema(conv *cv, const msgpack_object *m, schema_info *si) {
     return SC_EFORMAT;
   }
   return 0;
+}
+
+/* A number of a tuple, as a node. */
+static int tuple_number(conv *cv, const msgpack_object *o, sc__value *spare, sc__value **out) {
+  switch (o->type) {
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64:
+      SC_RETURN_IF(!isfinite(o->via.f64), SC_EFORMAT);
+      spare->type = SC__V_DOUBLE;
+      spare->u.d = o->via.f64;
+      break;
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+      if (o->via.u64 < SC__VDOC_SMALL_INTS) {
+        *out = sc__vdoc_int(cv->doc, (int64_t)o->via.u64);
+        return *out ? 0 : SC_ENOMEM;
+      }
+      /* above int64: a double, as the JSON reader does */
+      if (o->via.u64 > (uint64_t)INT64_MAX) {
+        spare->type = SC__V_DOUBLE;
+        spare->u.d = (double)o->via.u64;
+      } else {
+        spare->type = SC__V_INT;
+        spare->u.i = (int64_t)o->via.u64;
+      }
+      break;
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+      spare->type = SC__V_INT;
+      spare->u.i = o->via.i64;
+      break;
+    default:
+      return SC_EFORMAT; /* tuples hold numbers only */
+  }
+  spare->flags = SC__VF_ARENA;
+  *out = spare;
+  return 0;
+}
+
+/* A value of a column of tuples of `width` numbers, given as one flat
+ * array of numbers (o), as the array of arrays it stands for (in an object
+ * at depth cv->depth - 1: the array and its tuples are two levels below
+ * it); every value counted before anything is allocated for them. */
+static int tuple_cell(conv *cv, const msgpack_object *o, uint32_t width, sc__value **out) {
+  SC_RETURN_IF(o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size % width, SC_EFORMAT);
+  size_t len = o->via.array.size, m = len / width;
+  SC_RETURN_IF(cv->depth >= SC__DOC_MAX_DEPTH || (m && cv->depth + 1 >= SC__DOC_MAX_DEPTH),
+               SC_EFORMAT);
+  if (m == 0) {
+    *out = sc__vdoc_empty(cv->doc, SC__V_ARRAY);
+    return *out ? 0 : SC_ENOMEM;
+  }
+  SC_FORWARD_IF_ERROR(add_values(cv, m + len));
+  /* one block of nodes (the array, its tuples, room for every number)
+   * and one of members (the array's, then the tuples') */
+  sc__arena *a = &cv->doc->arena;
+  sc__value *nodes = sc__arena_alloc(a, (1 + m + len) * sizeof *nodes);
+  sc__value **ptrs = sc__arena_alloc(a, (m + len) * sizeof *ptrs);
+  if (!nodes || !ptrs) return SC_ENOMEM;
+  const msgpack_object *e = o->via.array.ptr;
+  sc__value *spare = nodes + 1 + m, **num = ptrs + m;
+  for (size_t i = 0; i < len; i++) {
+    SC_FORWARD_IF_ERROR(tuple_number(cv, &e[i], spare, &num[i]));
+    spare += num[i] == spare;
+  }
+  for (size_t t = 0; t < m; t++) {
+    sc__value *tu = &nodes[1 + t];
+    tu->type = SC__V_ARRAY;
+    tu->flags = SC__VF_ARENA;
+    tu->u.c.items = num + t * width;
+    tu->u.c.keys = NULL;
+    tu->u.c.len = tu->u.c.cap = width;
+    ptrs[t] = tu;
+  }
+  nodes->type = SC__V_ARRAY;
+  nodes->flags = SC__VF_ARENA;
+  nodes->u.c.items = ptrs;
+  nodes->u.c.keys = NULL;
+  nodes->u.c.len = nodes->u.c.cap = (uint32_t)m;
+  *out = nodes;
+  return 0;
+}
+
+/* A value of a column (o; width: of its tuples, 0 for none) as a node. */
+static int cell(conv *cv, const msgpack_object *o, uint32_t width, sc__value **out) {
+  if (width) return tuple_cell(cv, o, width, out);
+  /* most numbers of a profile are small integers: shared nodes */
+  if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER && o->via.u64 < SC__VDOC_SMALL_INTS) {
+    *out = sc__vdoc_int(cv->doc, (int64_t)o->via.u64);
+    return *out ? 0 : SC_ENOMEM;
+  }
+  return convert(cv, o, R_ANY, out);
 }
 
 /* One run (an unpacked map) of the table at depth cv->depth: its elements
@@ -1133,8 +1450,34 @@ static int table_run(conv *cv, const msgpack_object *run) {
   size_t k = si->k;
   SC_RETURN_IF(cols->type != MSGPACK_OBJECT_ARRAY || cols->via.array.size != si->nfull, SC_EFORMAT);
   const msgpack_object *col = cols->via.array.ptr;
-  for (size_t j = 0; j < si->nfull; j++)
-    SC_RETURN_IF(col[j].type != MSGPACK_OBJECT_ARRAY || col[j].via.array.size != n, SC_EFORMAT);
+  /* every column's length, and a sparse one's mask, before anything is
+   * allocated: its values other than the default, in the rows whose bit
+   * is set, then counted with the defaults that fill the others */
+  size_t words = mask_words(n), dflt_values = 0;
+  for (size_t j = 0, f = 0; j < k; j++) {
+    if (si->kind[j] != COL_FULL) continue;
+    const msgpack_object *c = &col[f++];
+    SC_RETURN_IF(c->type != MSGPACK_OBJECT_ARRAY, SC_EFORMAT);
+    if (!si->value[j]) {
+      SC_RETURN_IF(c->via.array.size != n, SC_EFORMAT);
+      continue;
+    }
+    size_t len = c->via.array.size, listed = 0;
+    SC_RETURN_IF(len < words, SC_EFORMAT);
+    for (size_t w = 0; w < words; w++) {
+      const msgpack_object *m = &c->via.array.ptr[w];
+      SC_RETURN_IF(m->type != MSGPACK_OBJECT_POSITIVE_INTEGER, SC_EFORMAT);
+      /* no bit past the last row */
+      SC_RETURN_IF(w == words - 1 && n % 64 && m->via.u64 >> (n % 64), SC_EFORMAT);
+      listed += (size_t)__builtin_popcountll(m->via.u64);
+    }
+    SC_RETURN_IF(len - words != listed, SC_EFORMAT);
+    /* what the default holds, once per row left out (< 2^50: no overflow) */
+    size_t per = si->count[j] - 1;
+    SC_RETURN_IF(per && n - listed > SC__DOC_MAX_VALUES / per, SC_EFORMAT);
+    dflt_values += per * (n - listed);
+    SC_RETURN_IF(dflt_values > SC__DOC_MAX_VALUES, SC_EFORMAT);
+  }
   /* each object, each of its keys and what its constants hold, before
    * anything is allocated for them (k + 1 + const_values < 2^33, and n is
    * at most SC__DOC_MAX_VALUES: no overflow) */
@@ -1169,15 +1512,24 @@ static int table_run(conv *cv, const msgpack_object *run) {
       for (size_t r = 0; r < n; r++) dst[r * k] = v;
       cv->colvals[j] = si->count[j] * n;
       continue;
-    } else {
+    } else if (!si->value[j]) {
       const msgpack_object *c = col[f++].via.array.ptr;
+      uint32_t width = si->width[j];
       if ((rc = add_values(cv, n)) < 0) break;
+      for (size_t r = 0; rc == 0 && r < n; r++) rc = cell(cv, &c[r], width, &dst[r * k]);
+    } else {
+      /* sparse: the default node where the mask has no bit (counted
+       * above with the rest of the default) */
+      const msgpack_object *c = col[f].via.array.ptr, *v = c + words;
+      size_t listed = col[f++].via.array.size - words;
+      uint32_t width = si->width[j];
+      sc__value *dflt = si->value[j];
+      if ((rc = add_values(cv, n + (si->count[j] - 1) * (n - listed))) < 0) break;
       for (size_t r = 0; rc == 0 && r < n; r++) {
-        /* most numbers of a profile are small integers: shared nodes */
-        if (c[r].type == MSGPACK_OBJECT_POSITIVE_INTEGER && c[r].via.u64 < SC__VDOC_SMALL_INTS) {
-          if (!(dst[r * k] = sc__vdoc_int(cv->doc, (int64_t)c[r].via.u64))) rc = SC_ENOMEM;
+        if (c[r / 64].via.u64 >> (r % 64) & 1) {
+          rc = cell(cv, v++, width, &dst[r * k]);
         } else {
-          rc = convert(cv, &c[r], R_ANY, &dst[r * k]);
+          dst[r * k] = dflt;
         }
       }
     }

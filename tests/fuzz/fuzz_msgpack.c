@@ -10,11 +10,13 @@
  * A rejected input fails with SC_EFORMAT only; an accepted one survives
  * the round trips of fuzz_round_trips().
  *
- * The committed seeds (corpus/msgpack/) hold files of both format
- * versions: version 1 (file-demo, raw-edge, ...) and version 2, whose
- * files' lines and functions are tables of runs and schemas (*-v2, and
- * badraw-table-* for broken ones); msgpack.dict gives the format's own
- * keys as MessagePack strs. */
+ * The committed seeds (corpus/msgpack/) hold files of every format
+ * version: version 1 (file-demo, raw-edge, ...), version 2, whose files'
+ * lines and functions are tables of runs and schemas (*-v2, and
+ * badraw-table-* for broken ones), and version 3, whose tables may have
+ * sparse columns and columns of tuples (*-v3, and badraw-table-v3-* for
+ * broken ones); msgpack.dict gives the format's own keys as MessagePack
+ * strs. */
 #include <zstd.h>
 
 #include "fuzz_common.h"

@@ -109,8 +109,8 @@ static void raw_doc(const char *dir, const char *name, const unsigned char *tail
   mp_done(&m, dir, name);
 }
 
-/* The format version after the one this library writes (2). */
-#define NEWER_VERSION 3
+/* The format version after the one this library writes (3). */
+#define NEWER_VERSION 4
 
 /* Malformed version 2 tables: a table of one run of objects with keys
  * "line" and "lineno" (the first a constant), broken as named. */
@@ -194,6 +194,82 @@ static void bad_table(mp *m, int t) {
     mp_str(m, "rows");
     msgpack_pack_nil(pk);
   }
+}
+
+/* Malformed version 3 tables: one run of two objects with keys "a" and
+ * "m", "a" a sparse column (default 0) and "m" a column of pairs,
+ * broken as named. */
+enum {
+  V3_MASK_COUNT,      /* a mask with two bits and one value after it */
+  V3_MASK_PAST_END,   /* a bit for a third object of two */
+  V3_MASK_MISSING,    /* a sparse column without its mask word */
+  V3_DEFAULT_SAME_AS, /* a default for a key that repeats another */
+  V3_WIDTH_ZERO,      /* tuples of 0 numbers */
+  V3_TUPLE_LENGTH,    /* three numbers for tuples of two */
+  V3_TUPLE_STRING,    /* a str among a tuple's numbers */
+  V3_TUPLE_HUGE,      /* a flat array declaring 2^32 - 1 numbers */
+  V3_IN_VERSION_2,    /* a sparse column in a version 2 file */
+  V3_CASES
+};
+static const char *const v3_case_names[V3_CASES] = {
+    "sparse-mask-count", "sparse-mask-past-end", "sparse-mask-missing",
+    "default-same-as",   "tuples-width-zero",    "tuple-length",
+    "tuple-string",      "tuple-huge-length",    "sparse-in-version-2"};
+
+static void bad_v3_table(mp *m, int t) {
+  msgpack_packer *pk = &m->pk;
+  msgpack_pack_array(pk, 1);
+  msgpack_pack_map(pk, 3);
+  mp_str(m, "schema");
+  msgpack_pack_map(pk, 3 + (t == V3_DEFAULT_SAME_AS));
+  mp_str(m, "keys");
+  msgpack_pack_array(pk, 2 + (t == V3_DEFAULT_SAME_AS));
+  mp_str(m, "a");
+  mp_str(m, "m");
+  if (t == V3_DEFAULT_SAME_AS) {
+    mp_str(m, "b");
+    mp_str(m, "same_as");
+    msgpack_pack_map(pk, 1);
+    mp_str(m, "b");
+    mp_str(m, "a");
+  }
+  mp_str(m, "defaults");
+  msgpack_pack_map(pk, 1 + (t == V3_DEFAULT_SAME_AS));
+  mp_str(m, "a");
+  msgpack_pack_int(pk, 0);
+  if (t == V3_DEFAULT_SAME_AS) {
+    mp_str(m, "b");
+    msgpack_pack_int(pk, 0);
+  }
+  mp_str(m, "tuples");
+  msgpack_pack_map(pk, 1);
+  mp_str(m, "m");
+  msgpack_pack_int(pk, t == V3_WIDTH_ZERO ? 0 : 2);
+  mp_str(m, "count");
+  msgpack_pack_int(pk, 2);
+  mp_str(m, "columns");
+  msgpack_pack_array(pk, 2);
+  /* "a": the second object listed (5) */
+  if (t == V3_MASK_MISSING) {
+    msgpack_pack_array(pk, 0);
+  } else {
+    msgpack_pack_array(pk, 2);
+    msgpack_pack_uint64(pk, t == V3_MASK_COUNT ? 3 : t == V3_MASK_PAST_END ? 6 : 2);
+    msgpack_pack_int(pk, 5);
+  }
+  /* "m": [[1.5, 2]] and [] */
+  msgpack_pack_array(pk, 2);
+  if (t == V3_TUPLE_HUGE) {
+    static const char huge[] = {(char)0xdd, (char)0xff, (char)0xff, (char)0xff, (char)0xff};
+    msgpack_sbuffer_write(&m->sb, huge, sizeof huge);
+    return;
+  }
+  msgpack_pack_array(pk, t == V3_TUPLE_LENGTH ? 3 : 2);
+  msgpack_pack_double(pk, 1.5);
+  if (t == V3_TUPLE_STRING) mp_str(m, "2");
+  else msgpack_pack_int(pk, 2);
+  if (t == V3_TUPLE_LENGTH) msgpack_pack_int(pk, 3);
+  msgpack_pack_array(pk, 0);
 }
 
 static void malformed(const char *dir, const char *golden_json, const char *golden_mp) {
@@ -362,6 +438,21 @@ static void malformed(const char *dir, const char *golden_json, const char *gold
     bad_table(&m, t);
     char name[64];
     snprintf(name, sizeof name, "table-%s.msgpack.zst", table_case_names[t]);
+    mp_done(&m, dir, name);
+  }
+
+  /* ---- version 3 sparse columns and columns of tuples, each broken */
+  for (int t = 0; t < V3_CASES; t++) {
+    mp_init(&m);
+    mp_header(&m, 1, "scalenecore-profile", t == V3_IN_VERSION_2 ? 2 : 3);
+    mp_str(&m, "files");
+    msgpack_pack_map(&m.pk, 1);
+    mp_str(&m, "/app/a.py");
+    msgpack_pack_map(&m.pk, 1);
+    mp_str(&m, "lines");
+    bad_v3_table(&m, t);
+    char name[64];
+    snprintf(name, sizeof name, "table-v3-%s.msgpack.zst", v3_case_names[t]);
     mp_done(&m, dir, name);
   }
 

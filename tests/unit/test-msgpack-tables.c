@@ -431,7 +431,11 @@ static void check_table(const msgpack_object *t, const sc__value *arr, schemas *
     }
     const msgpack_object *keys = mo_get(schema, "keys"), *consts = mo_get(schema, "constants");
     const msgpack_object *same = mo_get(schema, "same_as"), *cols = mo_get(run, "columns");
-    size_t n = mo_get(run, "count")->via.u64;
+    const msgpack_object *dflts = mo_get(schema, "defaults"), *widths = mo_get(schema, "tuples");
+    size_t n = mo_get(run, "count")->via.u64, words = (n + 63) / 64;
+    /* per column, the next listed value (sparse columns) */
+    size_t next[256] = {0};
+    cr_assert_leq(cols->via.array.size, 256);
     for (size_t i = 0; i < n; i++) {
       const sc__value *obj = arr->u.c.items[at++];
       cr_assert_eq(obj->type, SC__V_OBJECT);
@@ -453,9 +457,38 @@ static void check_table(const msgpack_object *t, const sc__value *arr, schemas *
           cr_assert_str_eq(x, y, "%s same as %s", name, target);
           sc__free(x), sc__free(y);
         } else {
-          const msgpack_object *column = &cols->via.array.ptr[col++];
-          cr_assert_eq(column->via.array.size, n);
-          cr_assert(mo_eq(&column->via.array.ptr[i], obj->u.c.items[j]), "column %s", name);
+          size_t cj = col++;
+          const msgpack_object *column = &cols->via.array.ptr[cj];
+          const msgpack_object *d = dflts ? mo_get(dflts, name) : NULL;
+          const msgpack_object *w = widths ? mo_get(widths, name) : NULL;
+          const msgpack_object *cell;
+          if (d) {
+            /* sparse: mask words, then the values of the rows they list */
+            cr_assert_geq(column->via.array.size, words);
+            if (!(column->via.array.ptr[i / 64].via.u64 >> (i % 64) & 1)) {
+              cr_assert(mo_eq(d, obj->u.c.items[j]), "default of %s", name);
+              continue;
+            }
+            cell = &column->via.array.ptr[words + next[cj]++];
+          } else {
+            cr_assert_eq(column->via.array.size, n);
+            cell = &column->via.array.ptr[i];
+          }
+          if (w) {
+            /* tuples: one flat array of their numbers */
+            size_t width = w->via.u64;
+            const sc__value *v = obj->u.c.items[j];
+            cr_assert_eq(v->type, SC__V_ARRAY);
+            cr_assert_eq(cell->via.array.size, v->u.c.len * width, "tuples of %s", name);
+            for (size_t u = 0; u < v->u.c.len; u++) {
+              cr_assert_eq(v->u.c.items[u]->u.c.len, width);
+              for (size_t x = 0; x < width; x++)
+                cr_assert(mo_eq(&cell->via.array.ptr[u * width + x], v->u.c.items[u]->u.c.items[x]),
+                          "tuple %s", name);
+            }
+          } else {
+            cr_assert(mo_eq(cell, obj->u.c.items[j]), "column %s", name);
+          }
         }
       }
       cr_assert_eq(col, cols->via.array.size);
@@ -471,7 +504,7 @@ static void check_layout(const char *raw, size_t rawlen, const sc__value *doc) {
   size_t off = 0;
   cr_assert_eq(msgpack_unpack_next(&up, raw, rawlen, &off), MSGPACK_UNPACK_SUCCESS);
   const msgpack_object *root = &up.data;
-  cr_assert_eq(mo_get(root, "format_version")->via.u64, 2);
+  cr_assert_eq(mo_get(root, "format_version")->via.u64, 3);
   cr_assert_eq(root->via.map.size, doc->u.c.len + 2);
   schemas ss = {.n = 0};
   size_t tables = 0;
@@ -503,8 +536,8 @@ static void check_layout(const char *raw, size_t rawlen, const sc__value *doc) {
 }
 
 SC_TEST(tables, documented_layout) {
-  static const char *const names[] = {"demo", "thread_join", "edge"};
-  for (size_t g = 0; g < 3; g++) {
+  static const char *const names[] = {"demo", "thread_join", "edge", "memory"};
+  for (size_t g = 0; g < 4; g++) {
     char jname[64], mname[64];
     snprintf(jname, sizeof jname, "%s.json", names[g]);
     snprintf(mname, sizeof mname, "%s.msgpack.zst", names[g]);
@@ -889,6 +922,284 @@ SC_TEST(tables, small_files_cannot_stand_for_huge_documents) {
     msgpack_pack_uint64(&m.pk, counts[c]);
     str(&m, "columns");
     msgpack_pack_array(&m.pk, 0);
+    sc__value *v;
+    cr_assert_eq(finish(&m, &v), SC_EFORMAT, "case %d", c);
+  }
+}
+
+/* ---- version 3: sparse columns and columns of tuples ------------------------
+ *
+ * One run of three objects with keys "a" "s" "m" "k": "k" a constant 1,
+ * "a" a plain column (1, 2, 3), "s" a sparse column (default 0, only the
+ * second object listed: 5), "m" a sparse column of pairs (default [],
+ * only the third object listed: [[1.5, 2], [3, -4]], written flat); then
+ * the same broken one way each. */
+enum {
+  V_GOOD,
+  V_MASK_STR,      /* a mask word that is a str */
+  V_MASK_NEG,      /* a mask word of -1 */
+  V_MASK_PAST,     /* a bit for a fourth object of three */
+  V_FEW_VALUES,    /* one bit, no value */
+  V_MORE_VALUES,   /* one bit, two values */
+  V_NO_MASK,       /* a sparse column without its mask word */
+  V_DFLT_CONST,    /* a default for a constant */
+  V_DFLT_UNKNOWN,  /* a default for a key the schema does not have */
+  V_DFLT_TWICE,    /* a default given twice */
+  V_DFLT_ARRAY,    /* "defaults" an array */
+  V_DFLT_NAN,      /* a default that is not a value of a document */
+  V_WIDTH_ZERO,    /* tuples of 0 numbers */
+  V_WIDTH_WIDE,    /* tuples of 256 numbers */
+  V_WIDTH_STR,     /* a width that is a str */
+  V_WIDTH_CONST,   /* a width for a constant */
+  V_WIDTH_TWICE,   /* a width given twice */
+  V_CELL_SCALAR,   /* a value of a column of tuples that is not an array */
+  V_CELL_LENGTH,   /* three numbers for tuples of two */
+  V_CELL_STR,      /* a str among the numbers */
+  V_CELL_NIL,      /* nil among the numbers */
+  V_CELL_ARRAY,    /* an array among the numbers */
+  V_CELL_NAN,      /* NaN among the numbers */
+  V_CELL_HUGE,     /* a flat array declaring 2^32 - 1 numbers */
+  V_CASES
+};
+
+static void v3_case(mp *m, int c) {
+  msgpack_packer *pk = &m->pk;
+  msgpack_pack_array(pk, 1);
+  msgpack_pack_map(pk, 3);
+  str(m, "schema");
+  msgpack_pack_map(pk, 4);
+  str(m, "keys");
+  msgpack_pack_array(pk, 4);
+  str(m, "a"), str(m, "s"), str(m, "m"), str(m, "k");
+  str(m, "constants");
+  msgpack_pack_map(pk, 1);
+  str(m, "k");
+  msgpack_pack_int(pk, 1);
+  str(m, "defaults");
+  if (c == V_DFLT_ARRAY) {
+    msgpack_pack_array(pk, 0);
+  } else {
+    int extra = c == V_DFLT_CONST || c == V_DFLT_UNKNOWN || c == V_DFLT_TWICE;
+    msgpack_pack_map(pk, 2 + (size_t)extra);
+    str(m, "s");
+    if (c == V_DFLT_NAN) msgpack_pack_double(pk, NAN);
+    else msgpack_pack_int(pk, 0);
+    str(m, "m");
+    msgpack_pack_array(pk, 0);
+    if (extra) {
+      str(m, c == V_DFLT_CONST ? "k" : c == V_DFLT_UNKNOWN ? "z" : "s");
+      msgpack_pack_int(pk, 0);
+    }
+  }
+  str(m, "tuples");
+  int wextra = c == V_WIDTH_CONST || c == V_WIDTH_TWICE;
+  msgpack_pack_map(pk, 1 + (size_t)wextra);
+  str(m, "m");
+  if (c == V_WIDTH_ZERO) msgpack_pack_int(pk, 0);
+  else if (c == V_WIDTH_WIDE) msgpack_pack_int(pk, 256);
+  else if (c == V_WIDTH_STR) str(m, "2");
+  else msgpack_pack_int(pk, 2);
+  if (wextra) {
+    str(m, c == V_WIDTH_CONST ? "k" : "m");
+    msgpack_pack_int(pk, 2);
+  }
+  str(m, "count");
+  msgpack_pack_int(pk, 3);
+  str(m, "columns");
+  msgpack_pack_array(pk, 3);
+  msgpack_pack_array(pk, 3);
+  for (int i = 1; i <= 3; i++) msgpack_pack_int(pk, i);
+  /* "s" */
+  if (c == V_NO_MASK) {
+    msgpack_pack_array(pk, 0);
+  } else {
+    int nvals = c == V_FEW_VALUES ? 0 : c == V_MORE_VALUES || c == V_MASK_PAST ? 2 : 1;
+    msgpack_pack_array(pk, 1 + (size_t)nvals);
+    if (c == V_MASK_STR) str(m, "2");
+    else if (c == V_MASK_NEG) msgpack_pack_int(pk, -1);
+    else msgpack_pack_uint64(pk, c == V_MASK_PAST ? 2 | 8 : 2);
+    for (int i = 0; i < nvals; i++) msgpack_pack_int(pk, 5 + i);
+  }
+  /* "m" */
+  msgpack_pack_array(pk, 2);
+  msgpack_pack_uint64(pk, 4);
+  if (c == V_CELL_SCALAR) {
+    msgpack_pack_int(pk, 5);
+  } else if (c == V_CELL_HUGE) {
+    /* the array's header only: the bytes that follow cannot back it */
+    static const char huge[] = {(char)0xdd, (char)0xff, (char)0xff, (char)0xff, (char)0xff};
+    msgpack_sbuffer_write(&m->sb, huge, sizeof huge);
+  } else {
+    msgpack_pack_array(pk, c == V_CELL_LENGTH ? 3 : 4);
+    msgpack_pack_double(pk, 1.5);
+    msgpack_pack_int(pk, 2);
+    if (c == V_CELL_STR) str(m, "3");
+    else if (c == V_CELL_NIL) msgpack_pack_nil(pk);
+    else if (c == V_CELL_ARRAY) msgpack_pack_array(pk, 0);
+    else if (c == V_CELL_NAN) msgpack_pack_double(pk, NAN);
+    else msgpack_pack_int(pk, 3);
+    if (c != V_CELL_LENGTH) msgpack_pack_int(pk, -4);
+  }
+}
+
+SC_TEST(tables, sparse_and_tuple_columns_read) {
+  for (int c = 0; c < V_CASES; c++) {
+    mp m;
+    begin(&m, 3);
+    v3_case(&m, c);
+    sc__value *v;
+    int rc = finish(&m, &v);
+    cr_assert_eq(rc, c == V_GOOD ? 0 : SC_EFORMAT, "case %d: %s", c, sc_strerror(rc));
+    if (c != V_GOOD) continue;
+    char *t = jtext(lines_of(v));
+    cr_assert_str_eq(t, "[{\"a\":1,\"s\":0,\"m\":[],\"k\":1},{\"a\":2,\"s\":5,\"m\":[],\"k\":1},"
+                        "{\"a\":3,\"s\":0,\"m\":[[1.5,2],[3,-4]],\"k\":1}]");
+    /* the default is one node, as a constant is */
+    const sc__value *l = lines_of(v);
+    cr_assert_eq(sc__v_get(l->u.c.items[0], "s"), sc__v_get(l->u.c.items[2], "s"));
+    sc__free(t);
+    sc__v_free(v);
+  }
+}
+
+/* "defaults" and "tuples" are version 3's: a version 2 file with them is
+ * malformed. */
+SC_TEST(tables, version_2_has_no_sparse_or_tuple_columns) {
+  mp m;
+  begin(&m, 2);
+  v3_case(&m, V_GOOD);
+  sc__value *v;
+  cr_assert_eq(finish(&m, &v), SC_EFORMAT);
+}
+
+/* Masks of several words, tuples of other widths and of any numbers,
+ * columns that look like tuples but are not, non-finite numbers: each
+ * comes back as it was (from a document built here, through the writer's
+ * choices). */
+SC_TEST(tables, sparse_and_tuple_columns_round_trip) {
+  sc__buf b;
+  sc__buf_init(&b);
+  sc__buf_puts(&b, "{\"files\":{\"/a.py\":{\"lines\":[");
+  for (int i = 0; i < 150; i++) {
+    int on = i % 7 == 3 || i == 64 || i == 149;
+    sc__buf_printf(&b, "%s{\"lineno\":%d,\"x\":%s,\"pairs\":[", i ? "," : "", i + 1,
+                   on ? "2.5" : "0");
+    if (on)
+      sc__buf_printf(&b, "[%d,-%d.25],[1e300,%d],[18446744073709551615,-9223372036854775808]", i,
+                     i, i * 1000);
+    sc__buf_printf(&b, "],\"triples\":[[%d,%d,%d.5]],\"odd\":[%s]}", i, -i, i,
+                   i == 77 ? "[1,\"x\"]" : i == 78 ? "[1,2,3]" : i % 2 ? "[1,2]" : "");
+  }
+  sc__buf_puts(&b, "],\"functions\":[]}}}");
+  sc__value *doc = jdoc(b.data);
+  round_trip(doc, "sparse and tuples");
+  /* what the writer chose: "pairs" sparse tuples of 2, "triples" tuples
+   * of 3, "odd" plain; masks of three words */
+  sc__buf z;
+  sc__buf_init(&z);
+  cr_assert_eq(sc__msgpack_zstd_write(doc, &z), 0);
+  size_t rawlen;
+  char *raw = payload(&z, &rawlen);
+  check_layout(raw, rawlen, doc);
+  msgpack_unpacked up;
+  msgpack_unpacked_init(&up);
+  size_t off = 0;
+  cr_assert_eq(msgpack_unpack_next(&up, raw, rawlen, &off), MSGPACK_UNPACK_SUCCESS);
+  const msgpack_object *run = &mo_get(mo_get(mo_get(&up.data, "files"), "/a.py"), "lines")->via.array.ptr[0];
+  const msgpack_object *schema = mo_get(run, "schema");
+  const msgpack_object *widths = mo_get(schema, "tuples"), *dflts = mo_get(schema, "defaults");
+  cr_assert_not_null(widths);
+  cr_assert_not_null(dflts);
+  cr_assert_eq(mo_get(widths, "pairs")->via.u64, 2);
+  cr_assert_eq(mo_get(widths, "triples")->via.u64, 3);
+  cr_assert_null(mo_get(widths, "odd"));
+  cr_assert_not_null(mo_get(dflts, "pairs"));
+  cr_assert_not_null(mo_get(dflts, "x"));
+  msgpack_unpacked_destroy(&up);
+  /* a NaN in a pair (a document built in memory, not read): written as
+   * nil like any NaN, so not as a tuple; read back as null */
+  sc__value *d = sc__v_object(), *files = sc__v_object(), *file = sc__v_object();
+  sc__value *lines = sc__v_array();
+  for (int i = 0; i < 3; i++) {
+    sc__value *o = sc__v_object(), *ser = sc__v_array(), *pair = sc__v_array();
+    sc__v_push(pair, sc__v_double(i == 1 ? NAN : 1.5));
+    sc__v_push(pair, sc__v_int(i));
+    sc__v_push(ser, pair);
+    sc__v_set(o, "memory_samples", ser);
+    sc__v_push(lines, o);
+  }
+  sc__v_set(file, "lines", lines);
+  sc__v_set(files, "/a.py", file);
+  sc__v_set(d, "files", files);
+  sc__buf_free(&z);
+  sc__buf_init(&z);
+  cr_assert_eq(sc__msgpack_zstd_write(d, &z), 0);
+  sc__value *back = NULL;
+  cr_assert_eq(sc__msgpack_zstd_read(z.data, z.len, &back), 0);
+  char *t = jtext(back);
+  cr_assert_str_eq(t, "{\"files\":{\"/a.py\":{\"lines\":[{\"memory_samples\":[[1.5,0]]},"
+                      "{\"memory_samples\":[[null,1]]},{\"memory_samples\":[[1.5,2]]}]}}}");
+  sc__free(t);
+  sc__v_free(back);
+  sc__v_free(d);
+  sc__buf_free(&z);
+  free(raw);
+  sc__buf_free(&b);
+  sc__v_free(doc);
+}
+
+/* The values a sparse column's default and a column of tuples stand for
+ * count towards the limit before anything is built for them. */
+SC_TEST(tables, sparse_and_tuple_values_count_towards_the_limit) {
+  for (int c = 0; c < 3; c++) {
+    /* 0: a default of 1000 values left in 40,000 rows (40M values);
+     * 1: a constant of 1000 values and a column of pairs just over the
+     *    limit; 2: 2^25 rows declared, columns of one mask word or none */
+    uint64_t n = c == 0 ? 40000 : c == 1 ? 33300 : (uint64_t)SC__DOC_MAX_VALUES;
+    mp m;
+    begin(&m, 3);
+    msgpack_pack_array(&m.pk, 1);
+    msgpack_pack_map(&m.pk, 3);
+    str(&m, "schema");
+    msgpack_pack_map(&m.pk, c == 1 ? 3 : 2);
+    str(&m, "keys");
+    msgpack_pack_array(&m.pk, 2);
+    str(&m, "a"), str(&m, "t");
+    if (c == 1) {
+      str(&m, "constants");
+      msgpack_pack_map(&m.pk, 1);
+      str(&m, "a");
+      msgpack_pack_array(&m.pk, 1000);
+      for (int i = 0; i < 1000; i++) msgpack_pack_int(&m.pk, i);
+      str(&m, "tuples");
+      msgpack_pack_map(&m.pk, 1);
+      str(&m, "t");
+      msgpack_pack_int(&m.pk, 2);
+    } else {
+      str(&m, "defaults");
+      msgpack_pack_map(&m.pk, 1);
+      str(&m, "t");
+      msgpack_pack_array(&m.pk, 1000);
+      for (int i = 0; i < 1000; i++) msgpack_pack_int(&m.pk, i);
+    }
+    str(&m, "count");
+    msgpack_pack_uint64(&m.pk, n);
+    str(&m, "columns");
+    msgpack_pack_array(&m.pk, c == 1 ? 1 : 2);
+    if (c != 1) {
+      msgpack_pack_array(&m.pk, c == 2 ? 0 : n);
+      for (uint64_t i = 0; c != 2 && i < n; i++) msgpack_pack_int(&m.pk, 0);
+    }
+    size_t words = c == 2 ? 1 : (n + 63) / 64;
+    msgpack_pack_array(&m.pk, c == 1 ? n : words);
+    for (uint64_t i = 0; i < (c == 1 ? n : words); i++) {
+      if (c == 1) {
+        msgpack_pack_array(&m.pk, 2);
+        msgpack_pack_int(&m.pk, 1), msgpack_pack_int(&m.pk, 2);
+      } else {
+        msgpack_pack_int(&m.pk, 0);
+      }
+    }
     sc__value *v;
     cr_assert_eq(finish(&m, &v), SC_EFORMAT, "case %d", c);
   }
