@@ -272,6 +272,25 @@ static void bad_v3_table(mp *m, int t) {
   msgpack_pack_array(pk, 0);
 }
 
+
+/* A file whose one source file's "lines" is table `t` of `bad`, broken on
+ * purpose, in a document of format `version`: <prefix><name>.msgpack.zst. */
+static void broken_table_file(const char *dir, int version, const char *prefix, const char *name,
+                              void (*bad)(mp *, int), int t) {
+  mp m;
+  mp_init(&m);
+  mp_header(&m, 1, "scalenecore-profile", version);
+  mp_str(&m, "files");
+  msgpack_pack_map(&m.pk, 1);
+  mp_str(&m, "/app/a.py");
+  msgpack_pack_map(&m.pk, 1);
+  mp_str(&m, "lines");
+  bad(&m, t);
+  char file[96];
+  snprintf(file, sizeof file, "%s%s.msgpack.zst", prefix, name);
+  mp_done(&m, dir, file);
+}
+
 static void malformed(const char *dir, const char *golden_json, const char *golden_mp) {
   size_t jl, ml;
   char *j = slurp(golden_json, &jl);
@@ -427,34 +446,13 @@ static void malformed(const char *dir, const char *golden_json, const char *gold
   raw_doc(dir, "missing-value.msgpack.zst", missing, sizeof missing, 2);
 
   /* ---- version 2 tables (a file's "lines"), each broken one way */
-  for (int t = 0; t < TABLE_CASES; t++) {
-    mp_init(&m);
-    mp_header(&m, 1, "scalenecore-profile", 2);
-    mp_str(&m, "files");
-    msgpack_pack_map(&m.pk, 1);
-    mp_str(&m, "/app/a.py");
-    msgpack_pack_map(&m.pk, 1);
-    mp_str(&m, "lines");
-    bad_table(&m, t);
-    char name[64];
-    snprintf(name, sizeof name, "table-%s.msgpack.zst", table_case_names[t]);
-    mp_done(&m, dir, name);
-  }
+  for (int t = 0; t < TABLE_CASES; t++)
+    broken_table_file(dir, 2, "table-", table_case_names[t], bad_table, t);
 
   /* ---- version 3 sparse columns and columns of tuples, each broken */
-  for (int t = 0; t < V3_CASES; t++) {
-    mp_init(&m);
-    mp_header(&m, 1, "scalenecore-profile", t == V3_IN_VERSION_2 ? 2 : 3);
-    mp_str(&m, "files");
-    msgpack_pack_map(&m.pk, 1);
-    mp_str(&m, "/app/a.py");
-    msgpack_pack_map(&m.pk, 1);
-    mp_str(&m, "lines");
-    bad_v3_table(&m, t);
-    char name[64];
-    snprintf(name, sizeof name, "table-v3-%s.msgpack.zst", v3_case_names[t]);
-    mp_done(&m, dir, name);
-  }
+  for (int t = 0; t < V3_CASES; t++)
+    broken_table_file(dir, t == V3_IN_VERSION_2 ? 2 : 3, "table-v3-", v3_case_names[t],
+                      bad_v3_table, t);
 
   free(j);
   free(z);

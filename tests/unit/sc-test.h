@@ -77,6 +77,43 @@ static inline void sc_test_leak_check(void) {}
   static void suite##_##name##_body(void)
 
 /* ------------------------------------------------------------------------ */
+/* Test data in tests/golden/, found from this header's own path, so the    */
+/* tests run from any directory.                                            */
+/* ------------------------------------------------------------------------ */
+
+static inline void sc_test_golden_path(char *out, size_t n, const char *name) {
+  const char *f = __FILE__; /* .../tests/unit/sc-test.h */
+  const char *slash = strrchr(f, '/');
+  snprintf(out, n, "%.*s%s../golden/%s", slash ? (int)(slash - f) : 0, f,
+           slash ? "/" : "tests/unit/", name);
+}
+
+/* The whole file in an exactly-sized heap block, so that the sanitizer
+ * sees any read past its end; with `nul`, one more byte holding '\0'.
+ * `len` may be NULL. */
+static inline char *sc_test_slurp(const char *path, size_t *len, int nul) {
+  FILE *f = fopen(path, "rb");
+  cr_assert_not_null(f, "cannot open %s", path);
+  cr_assert_eq(fseek(f, 0, SEEK_END), 0);
+  long n = ftell(f);
+  cr_assert_geq(n, 0);
+  rewind(f);
+  char *d = malloc((size_t)n + (nul ? 1 : 0) + (n == 0));
+  cr_assert_not_null(d);
+  cr_assert_eq(fread(d, 1, (size_t)n, f), (size_t)n);
+  fclose(f);
+  if (nul) d[n] = '\0';
+  if (len) *len = (size_t)n;
+  return d;
+}
+
+static inline char *sc_test_golden(const char *name, size_t *len, int nul) {
+  char path[4096];
+  sc_test_golden_path(path, sizeof path, name);
+  return sc_test_slurp(path, len, nul);
+}
+
+/* ------------------------------------------------------------------------ */
 /* mj: a strict JSON reader (RFC 8259): no trailing commas, no duplicate    */
 /* keys, no raw control characters, valid UTF-8 only, \u escapes decoded    */
 /* (surrogate pairs joined, lone surrogates rejected).                      */

@@ -16,39 +16,6 @@ TestSuite(formats, .timeout = 60);
 
 /* ---- helpers ------------------------------------------------------------ */
 
-/* tests/golden/<name>, found from this file's own path so that the test
- * runs from any directory. */
-static void golden_path(char *out, size_t n, const char *name) {
-  const char *f = __FILE__;
-  const char *slash = strrchr(f, '/');
-  size_t dir = slash ? (size_t)(slash - f) : 0;
-  /* __FILE__ is .../tests/unit/test-formats.c */
-  snprintf(out, n, "%.*s%s../golden/%s", (int)dir, f, slash ? "/" : "tests/unit/", name);
-}
-
-/* The whole file in an exactly-sized heap block (so that the sanitizer
- * sees any read past its end). */
-static char *slurp(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  cr_assert_not_null(f, "cannot open %s", path);
-  cr_assert_eq(fseek(f, 0, SEEK_END), 0);
-  long n = ftell(f);
-  cr_assert_geq(n, 0);
-  rewind(f);
-  char *d = malloc(n ? (size_t)n : 1);
-  cr_assert_not_null(d);
-  cr_assert_eq(fread(d, 1, (size_t)n, f), (size_t)n);
-  fclose(f);
-  *len = (size_t)n;
-  return d;
-}
-
-static char *slurp_golden(const char *name, size_t *len) {
-  char path[4096];
-  golden_path(path, sizeof path, name);
-  return slurp(path, len);
-}
-
 static sc_profile_t *load_ok(const void *data, size_t len) {
   sc_profile_t *p = NULL;
   int rc = sc_profile_load_buffer(data, len, &p);
@@ -121,7 +88,7 @@ SC_TEST(formats, golden_json_round_trip_through_msgpack) {
     char name[64];
     snprintf(name, sizeof name, "%s.json", goldens[g]);
     size_t jlen, mlen, olen;
-    char *json = slurp_golden(name, &jlen);
+    char *json = sc_test_golden(name, &jlen, 0);
     sc_profile_t *p = load_ok(json, jlen);
     char *mp = export_copy(p, SC_FORMAT_MSGPACK_ZSTD, &mlen);
     sc_profile_t *q = load_ok(mp, mlen);
@@ -150,8 +117,8 @@ SC_TEST(formats, golden_msgpack_files_are_stable) {
     snprintf(jname, sizeof jname, "%s.json", goldens[g]);
     snprintf(mname, sizeof mname, "%s.msgpack.zst", goldens[g]);
     size_t jlen, zlen, olen, rawlen, nowlen, nowrawlen;
-    char *json = slurp_golden(jname, &jlen);
-    char *z = slurp_golden(mname, &zlen);
+    char *json = sc_test_golden(jname, &jlen, 0);
+    char *z = sc_test_golden(mname, &zlen, 0);
     sc_profile_t *p = load_ok(z, zlen);
     char *out = export_copy(p, SC_FORMAT_JSON, &olen);
     cr_assert(olen == jlen && memcmp(out, json, jlen) == 0,
@@ -176,8 +143,8 @@ static void old_version_loads(int version) {
     snprintf(jname, sizeof jname, "%s.json", goldens[g]);
     snprintf(mname, sizeof mname, "v%d/%s.msgpack.zst", version, goldens[g]);
     size_t jlen, zlen, rawlen, olen;
-    char *json = slurp_golden(jname, &jlen);
-    char *z = slurp_golden(mname, &zlen);
+    char *json = sc_test_golden(jname, &jlen, 0);
+    char *z = sc_test_golden(mname, &zlen, 0);
     /* it is a file of that version */
     char *raw = unzstd(z, zlen, &rawlen);
     msgpack_unpacked up;
@@ -202,7 +169,7 @@ SC_TEST(formats, golden_version_2_files_still_load) { old_version_loads(2); }
  * path and from an exactly-sized buffer. */
 SC_TEST(formats, malformed_files_are_refused) {
   char dir[4096];
-  golden_path(dir, sizeof dir, "malformed");
+  sc_test_golden_path(dir, sizeof dir, "malformed");
   DIR *d = opendir(dir);
   cr_assert_not_null(d, "cannot open %s", dir);
   struct dirent *e;
@@ -216,7 +183,7 @@ SC_TEST(formats, malformed_files_are_refused) {
     cr_expect_eq(rc, SC_EFORMAT, "%s: %s (%d), SC_EFORMAT expected", e->d_name, sc_err_name(rc), rc);
     cr_assert_null(p);
     size_t len;
-    char *data = slurp(path, &len);
+    char *data = sc_test_slurp(path, &len, 0);
     rc = sc_profile_load_buffer(data, len, &p);
     cr_expect_eq(rc, SC_EFORMAT, "%s (buffer): %s", e->d_name, sc_err_name(rc));
     free(data);
@@ -230,7 +197,7 @@ SC_TEST(formats, malformed_files_are_refused) {
 
 SC_TEST(formats, msgpack_layout_is_as_documented) {
   size_t jlen, zlen, rawlen;
-  char *json = slurp_golden("demo.json", &jlen);
+  char *json = sc_test_golden("demo.json", &jlen, 0);
   sc_profile_t *p = load_ok(json, jlen);
   char *z = export_copy(p, SC_FORMAT_MSGPACK_ZSTD, &zlen);
   /* one frame, with its content size, that standard zstd decodes */
@@ -290,7 +257,7 @@ SC_TEST(formats, msgpack_layout_is_as_documented) {
 
 SC_TEST(formats, msgpack_frame_without_content_size_loads) {
   size_t jlen, zlen, rawlen, z2len, olen;
-  char *json = slurp_golden("edge.json", &jlen);
+  char *json = sc_test_golden("edge.json", &jlen, 0);
   sc_profile_t *p = load_ok(json, jlen);
   char *z = export_copy(p, SC_FORMAT_MSGPACK_ZSTD, &zlen);
   char *raw = unzstd(z, zlen, &rawlen);
@@ -911,7 +878,7 @@ SC_TEST(formats, json_reader_arguments) {
 
 SC_TEST(formats, load_detects_the_format_from_content) {
   size_t jlen, zlen;
-  char *json = slurp_golden("demo.json", &jlen);
+  char *json = sc_test_golden("demo.json", &jlen, 0);
   sc_profile_t *p = load_ok(json, jlen);
   char *z = export_copy(p, SC_FORMAT_MSGPACK_ZSTD, &zlen);
   char path[] = "/tmp/sc-formats-XXXXXX";

@@ -312,25 +312,9 @@ SC_TEST(merge, one_input_keeps_its_numbers) {
 }
 
 /* Two real profiles of different programs (tests/golden/). */
-static char *golden_text(const char *name) {
-  char path[4096];
-  const char *f = __FILE__, *slash = strrchr(f, '/');
-  snprintf(path, sizeof path, "%.*s%s../golden/%s", slash ? (int)(slash - f) : 0, f,
-           slash ? "/" : "tests/unit/", name);
-  FILE *fp = fopen(path, "rb");
-  cr_assert_not_null(fp, "%s", path);
-  fseek(fp, 0, SEEK_END);
-  long n = ftell(fp);
-  rewind(fp);
-  char *d = malloc((size_t)n + 1);
-  cr_assert_eq(fread(d, 1, (size_t)n, fp), (size_t)n);
-  d[n] = '\0';
-  fclose(fp);
-  return d;
-}
-
 SC_TEST(merge, real_profiles) {
-  char *t1 = golden_text("demo.json"), *t2 = golden_text("thread_join.json");
+  char *t1 = sc_test_golden("demo.json", NULL, 1);
+  char *t2 = sc_test_golden("thread_join.json", NULL, 1);
   sc_profile_t *ps[2] = {load_text(t1), load_text(t2)};
   sc_profile_t *m = merge_n(ps, 2);
   mj *d = doc_of(m), *d1 = doc_of(ps[0]), *d2 = doc_of(ps[1]);

@@ -19,24 +19,6 @@ TestSuite(tables, .timeout = 60);
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static char *golden(const char *name, size_t *len) {
-  const char *f = __FILE__;
-  const char *slash = strrchr(f, '/');
-  char path[4096];
-  snprintf(path, sizeof path, "%.*s%s../golden/%s", slash ? (int)(slash - f) : 0, f,
-           slash ? "/" : "tests/unit/", name);
-  FILE *fp = fopen(path, "rb");
-  cr_assert_not_null(fp, "cannot open %s", path);
-  fseek(fp, 0, SEEK_END);
-  long n = ftell(fp);
-  rewind(fp);
-  char *d = malloc(n ? (size_t)n : 1);
-  cr_assert_eq(fread(d, 1, (size_t)n, fp), (size_t)n);
-  fclose(fp);
-  *len = (size_t)n;
-  return d;
-}
-
 static sc__value *jdoc(const char *json) {
   sc__value *v = NULL;
   int rc = sc__json_read(json, strlen(json), &v);
@@ -542,8 +524,8 @@ SC_TEST(tables, documented_layout) {
     snprintf(jname, sizeof jname, "%s.json", names[g]);
     snprintf(mname, sizeof mname, "%s.msgpack.zst", names[g]);
     size_t jlen, zlen, rawlen;
-    char *json = golden(jname, &jlen);
-    char *z = golden(mname, &zlen);
+    char *json = sc_test_golden(jname, &jlen, 0);
+    char *z = sc_test_golden(mname, &zlen, 0);
     sc__value *doc = NULL;
     cr_assert_eq(sc__json_read(json, jlen, &doc), 0);
     sc__buf zb = {.data = z, .len = zlen};
