@@ -109,7 +109,11 @@ static int py_resolve(void *user, const sc_raw_frame_t *frames, size_t n, sc_fra
     out[i].flags = SC_FRAME_INVALID;
     PyCodeObject *co = (PyCodeObject *)live_code(self, frames[i].code);
     if (!co) continue;
-    int64_t byte = frames[i].pos * 2;
+    /* another code object than the one sampled (see frames.h) */
+    if (SCPY_POS_CHECK(frames[i].pos) !=
+        scpy_code_check((uintptr_t)co->co_filename, co->co_firstlineno))
+      continue;
+    int64_t byte = SCPY_POS_INDEX(frames[i].pos) * 2;
     if (frames[i].pos < 0 || (size_t)byte >= scpy_code_bytes(co)) continue;
 #if PY_VERSION_HEX >= 0x030b0000
     PyObject *name = co->co_qualname;

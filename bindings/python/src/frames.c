@@ -53,6 +53,14 @@ int scpy_safe_read(const void *src, void *dst, size_t n) {
 
 #define MAX_WALK 4096 /* bounded, cycle-safe walk */
 
+/* The identity check of the code object at `code` (frames.h), or -1 when
+ * it cannot be read. */
+static int64_t code_check(uintptr_t code) {
+  PyCodeObject co;
+  if (scpy_safe_read((const void *)code, &co, sizeof co)) return -1;
+  return scpy_code_check((uintptr_t)co.co_filename, co.co_firstlineno);
+}
+
 #if PY_VERSION_HEX >= 0x030b0000
 
 #if PY_VERSION_HEX >= 0x030d0000
@@ -90,14 +98,15 @@ int scpy_capture(void *user, void *ctx, sc_raw_frame_t *frames, size_t max, size
     uintptr_t code = FRAME_CODE(f);
     uintptr_t start = code + offsetof(PyCodeObject, co_code_adaptive);
     uintptr_t ip = FRAME_INSTR(f);
-    if (code && ip >= start) { /* below start: the frame is still being set up */
+    int64_t check = code && ip >= start ? code_check(code) : -1;
+    if (check >= 0) { /* ip below start: the frame is still being set up */
       if (k == 0) {
         unsigned char op;
         if (scpy_safe_read((const void *)ip, &op, 1) == 0 && scpy_call_ops[op])
           *flags |= SC_CAPTURE_IN_NATIVE_CALL;
       }
       frames[k].code = code;
-      frames[k].pos = (int64_t)((ip - start) / sizeof(_Py_CODEUNIT));
+      frames[k].pos = scpy_pos((ip - start) / sizeof(_Py_CODEUNIT), (uint32_t)check);
       k++;
     }
     fp = f.previous;
@@ -126,7 +135,8 @@ int scpy_capture(void *user, void *ctx, sc_raw_frame_t *frames, size_t max, size
   for (int guard = 0; fp && k < max && guard < MAX_WALK; guard++) {
     PyFrameObject f;
     if (scpy_safe_read(fp, &f, sizeof f)) break;
-    if (f.f_code && f.f_lasti >= 0) {
+    int64_t check = f.f_code && f.f_lasti >= 0 ? code_check((uintptr_t)f.f_code) : -1;
+    if (check >= 0) {
       if (k == 0) {
         PyObject *bytes = NULL;
         unsigned char op;
@@ -136,7 +146,7 @@ int scpy_capture(void *user, void *ctx, sc_raw_frame_t *frames, size_t max, size
           *flags |= SC_CAPTURE_IN_NATIVE_CALL;
       }
       frames[k].code = (uintptr_t)f.f_code;
-      frames[k].pos = f.f_lasti;
+      frames[k].pos = scpy_pos((uint64_t)f.f_lasti, (uint32_t)check);
       k++;
     }
     fp = f.f_back;
