@@ -53,12 +53,49 @@ int scpy_safe_read(const void *src, void *dst, size_t n) {
 
 #define MAX_WALK 4096 /* bounded, cycle-safe walk */
 
-/* The identity check of the code object at `code` (frames.h), or -1 when
- * it cannot be read. */
-static int64_t code_check(uintptr_t code) {
-  PyCodeObject co;
-  if (scpy_safe_read((const void *)code, &co, sizeof co)) return -1;
-  return scpy_code_check((uintptr_t)co.co_filename, co.co_firstlineno);
+/* The identity check (frames.h) reads co_firstlineno and co_filename:
+ * one span of the code object holds both. */
+#define OFF_LINE offsetof(PyCodeObject, co_firstlineno)
+#define OFF_FILE offsetof(PyCodeObject, co_filename)
+#define SPAN_LO (OFF_LINE < OFF_FILE ? OFF_LINE : OFF_FILE)
+#define SPAN_HI                                                                           \
+  (OFF_LINE + sizeof(int) > OFF_FILE + sizeof(PyObject *) ? OFF_LINE + sizeof(int)        \
+                                                          : OFF_FILE + sizeof(PyObject *))
+#define SPAN (SPAN_HI - SPAN_LO)
+#define CHUNK 32
+
+/* Replace each frame's pos (an instruction index so far) by the index
+ * with its code object's identity check, reading the code objects 32 at a
+ * time with one bounded copy each (a partial copy stops at the first
+ * unreadable object; the ones after it are read one by one).  A frame
+ * whose code object cannot be read is dropped.  Returns the frames kept. */
+static size_t add_checks(sc_raw_frame_t *frames, size_t k) {
+  unsigned char buf[CHUNK][SPAN];
+  size_t out = 0;
+  for (size_t base = 0; base < k; base += CHUNK) {
+    size_t m = k - base < CHUNK ? k - base : CHUNK, got = 0;
+    if (!g_plain_loads) {
+      struct iovec l[CHUNK], r[CHUNK];
+      for (size_t i = 0; i < m; i++) {
+        l[i] = (struct iovec){buf[i], SPAN};
+        r[i] = (struct iovec){(char *)frames[base + i].code + SPAN_LO, SPAN};
+      }
+      ssize_t n = process_vm_readv(g_pid, l, m, r, m, 0);
+      got = n > 0 ? (size_t)n / SPAN : 0;
+    }
+    for (size_t i = 0; i < m; i++) {
+      sc_raw_frame_t *f = &frames[base + i];
+      if (i >= got && scpy_safe_read((const char *)f->code + SPAN_LO, buf[i], SPAN)) continue;
+      PyObject *file;
+      int line;
+      memcpy(&file, buf[i] + (OFF_FILE - SPAN_LO), sizeof file);
+      memcpy(&line, buf[i] + (OFF_LINE - SPAN_LO), sizeof line);
+      frames[out].code = f->code;
+      frames[out].pos = scpy_pos((uint64_t)f->pos, scpy_code_check((uintptr_t)file, line));
+      out++;
+    }
+  }
+  return out;
 }
 
 #if PY_VERSION_HEX >= 0x030b0000
@@ -98,20 +135,19 @@ int scpy_capture(void *user, void *ctx, sc_raw_frame_t *frames, size_t max, size
     uintptr_t code = FRAME_CODE(f);
     uintptr_t start = code + offsetof(PyCodeObject, co_code_adaptive);
     uintptr_t ip = FRAME_INSTR(f);
-    int64_t check = code && ip >= start ? code_check(code) : -1;
-    if (check >= 0) { /* ip below start: the frame is still being set up */
+    if (code && ip >= start) { /* below start: the frame is still being set up */
       if (k == 0) {
         unsigned char op;
         if (scpy_safe_read((const void *)ip, &op, 1) == 0 && scpy_call_ops[op])
           *flags |= SC_CAPTURE_IN_NATIVE_CALL;
       }
       frames[k].code = code;
-      frames[k].pos = scpy_pos((ip - start) / sizeof(_Py_CODEUNIT), (uint32_t)check);
+      frames[k].pos = (int64_t)((ip - start) / sizeof(_Py_CODEUNIT));
       k++;
     }
     fp = f.previous;
   }
-  *n = k;
+  *n = add_checks(frames, k);
   return 0;
 }
 
@@ -135,8 +171,7 @@ int scpy_capture(void *user, void *ctx, sc_raw_frame_t *frames, size_t max, size
   for (int guard = 0; fp && k < max && guard < MAX_WALK; guard++) {
     PyFrameObject f;
     if (scpy_safe_read(fp, &f, sizeof f)) break;
-    int64_t check = f.f_code && f.f_lasti >= 0 ? code_check((uintptr_t)f.f_code) : -1;
-    if (check >= 0) {
+    if (f.f_code && f.f_lasti >= 0) {
       if (k == 0) {
         PyObject *bytes = NULL;
         unsigned char op;
@@ -146,12 +181,12 @@ int scpy_capture(void *user, void *ctx, sc_raw_frame_t *frames, size_t max, size
           *flags |= SC_CAPTURE_IN_NATIVE_CALL;
       }
       frames[k].code = (uintptr_t)f.f_code;
-      frames[k].pos = scpy_pos((uint64_t)f.f_lasti, (uint32_t)check);
+      frames[k].pos = f.f_lasti;
       k++;
     }
     fp = f.f_back;
   }
-  *n = k;
+  *n = add_checks(frames, k);
   return 0;
 }
 

@@ -46,7 +46,7 @@ static inline int64_t scpy_pos(uint64_t index, uint32_t check) {
 }
 
 /* The resolver's capture(): walks the PyThreadState `ctx`'s frames by
- * copying them, innermost first (each frame's code object is read too,
+ * copying them, innermost first (and their code objects, 32 to a copy,
  * for the check above).  Async-signal-safe and reentrant. */
 int scpy_capture(void *user, void *ctx, sc_raw_frame_t *frames, size_t max, size_t *n,
                  uint32_t *flags);
