@@ -110,6 +110,20 @@ static double clock_s(clockid_t id) {
 static double now_s(void) { return clock_s(CLOCK_MONOTONIC); }
 static double cpu_s(void) { return clock_s(CLOCK_THREAD_CPUTIME_ID); }
 
+/* The timed part of a worker: from when every worker is ready. */
+static void clock_start(worker *w) {
+  pthread_barrier_wait(w->go);
+  w->t0 = now_s();
+  w->cpu0 = cpu_s();
+}
+static void clock_stop(worker *w) {
+  w->cpu1 = cpu_s();
+  w->t1 = now_s();
+}
+
+/* A size of the small patterns from a random number: 16, 24, ..., 64. */
+static uint32_t small_size(uint64_t r) { return 16 + 8 * (uint32_t)(r % 7); }
+
 /* Churn: op i replaces the block in slots[slot[i]] by one of size[i]. */
 static void churn(worker *w, char **slots, const uint32_t *size, const uint32_t *slot, long from,
                   long to) {
@@ -189,12 +203,9 @@ static void *work(void *arg) {
     char *p[CHAINS] = {0};
     size_t len[CHAINS] = {0};
     grow(w, p, len, 0, warm);
-    pthread_barrier_wait(w->go);
-    w->t0 = now_s();
-    w->cpu0 = cpu_s();
+    clock_start(w);
     grow(w, p, len, warm, warm + w->ops);
-    w->cpu1 = cpu_s();
-    w->t1 = now_s();
+    clock_stop(w);
     for (int c = 0; c < CHAINS; c++) free(p[c]);
     return NULL;
   }
@@ -205,7 +216,7 @@ static void *work(void *arg) {
     if (!size || !perm || !blocks) abort();
     w->bytes += TABLE * sizeof *size + COLD_BLOCKS * (sizeof *perm + sizeof *blocks);
     uint64_t s = w->seed;
-    for (unsigned k = 0; k < TABLE; k++) size[k] = 16 + 8 * (uint32_t)(xorshift(&s) % 7);
+    for (unsigned k = 0; k < TABLE; k++) size[k] = small_size(xorshift(&s));
     for (uint32_t k = 0; k < COLD_BLOCKS; k++) perm[k] = k;
     for (uint32_t k = COLD_BLOCKS - 1; k > 0; k--) {
       uint32_t j = (uint32_t)(xorshift(&s) % (k + 1)), t = perm[k];
@@ -213,12 +224,9 @@ static void *work(void *arg) {
       perm[j] = t;
     }
     cold(w, blocks, size, perm, 0, warm);
-    pthread_barrier_wait(w->go);
-    w->t0 = now_s();
-    w->cpu0 = cpu_s();
+    clock_start(w);
     cold(w, blocks, size, perm, warm, warm + w->ops);
-    w->cpu1 = cpu_s();
-    w->t1 = now_s();
+    clock_stop(w);
     free(blocks);
     free(perm);
     free(size);
@@ -234,7 +242,7 @@ static void *work(void *arg) {
   for (unsigned k = 0; k < TABLE; k++) {
     uint64_t r = xorshift(&s);
     if (w->workload == W_SMALL) {
-      size[k] = 16 + 8 * (uint32_t)(r % 7); /* 16, 24, ..., 64 */
+      size[k] = small_size(r);
     } else {
       uint32_t base = 16u << (r % 9); /* 16 .. 4096 */
       size[k] = base + (uint32_t)((r >> 8) % base);
@@ -243,12 +251,9 @@ static void *work(void *arg) {
     slot[k] = (uint32_t)((r >> 32) % nslots);
   }
   churn(w, slots, size, slot, 0, warm);
-  pthread_barrier_wait(w->go);
-  w->t0 = now_s();
-  w->cpu0 = cpu_s();
+  clock_start(w);
   churn(w, slots, size, slot, warm, warm + w->ops);
-  w->cpu1 = cpu_s();
-  w->t1 = now_s();
+  clock_stop(w);
   for (unsigned i = 0; i < nslots; i++) free(slots[i]);
   free(slots);
   free(slot);

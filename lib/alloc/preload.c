@@ -226,9 +226,16 @@ static void region_add(void *p, int d) {
                                                 memory_order_relaxed)) {
   }
 }
+/* The page of `p` holds tagged blocks (then `p` may be one of them). */
+static inline int near_tagged(void *p) {
+  return PL_UNLIKELY(atomic_load_explicit(region_of(p), memory_order_relaxed) != 0);
+}
+/* The header of `p` carries the tag of `secret`: read only near_tagged. */
+static inline int tag_matches(void *p, uint64_t secret) {
+  return hdr_of(p)->tag == (secret ^ (uintptr_t)p);
+}
 static inline int is_tagged(void *p, uint64_t secret) {
-  return PL_UNLIKELY(atomic_load_explicit(region_of(p), memory_order_relaxed) != 0) &&
-         hdr_of(p)->tag == (secret ^ (uintptr_t)p);
+  return near_tagged(p) && tag_matches(p, secret);
 }
 /* Clear a tag (the block is being freed or moved) / put it back. */
 static inline void untag(void *p) {
@@ -366,14 +373,14 @@ static __attribute__((noinline)) void free_tagged(void *p) {
 /* free() of a pointer in a region that holds tagged blocks. */
 static __attribute__((noinline)) void free_near_tagged(void *p) {
   if (!p) return;
-  if (hdr_of(p)->tag == (g_secret ^ (uintptr_t)p)) free_tagged(p);
+  if (tag_matches(p, g_secret)) free_tagged(p);
   else plain_free(p);
 }
 
 /* NULL is not tested on the fast path: it is outside mimalloc's range,
  * and both slow paths return on it. */
 PL_API void free(void *p) {
-  if (PL_UNLIKELY(atomic_load_explicit(region_of(p), memory_order_relaxed) != 0)) {
+  if (near_tagged(p)) {
     free_near_tagged(p);
     return;
   }
