@@ -324,13 +324,7 @@ static int live_take(sc__live *tab, size_t cap, size_t *n, uintptr_t addr, sc__l
 #define SC__GLOBAL_POINTS 512
 
 static int series_new(sc__aggregate *a, uint32_t cap, uint32_t *idx) {
-  if (a->nseries == a->cap_series) {
-    size_t ncap = a->cap_series ? a->cap_series * 2 : 64;
-    sc__series *ns = sc__realloc(a->series, ncap * sizeof *ns);
-    if (!ns) return SC_ENOMEM;
-    a->series = ns;
-    a->cap_series = ncap;
-  }
+  SC_FORWARD_IF_ERROR(SC__GROW(a->series, a->cap_series, a->nseries, 64));
   sc__series *sr = &a->series[a->nseries];
   memset(sr, 0, sizeof *sr);
   sr->t = sc__malloc(cap * sizeof *sr->t);

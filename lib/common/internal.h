@@ -56,6 +56,15 @@ char *sc__strndup(const char *s, size_t n);
 void *sc__pages_alloc(size_t n);
 void sc__pages_free(void *p, size_t n);
 
+/* ---- growable arrays
+ *
+ * Make room for element `n` of the array `arr` (of `cap` elements): when
+ * it is full, double it (`first` elements when it has none).  `arr` and
+ * `cap` are lvalues (a size_t capacity).  0, or SC_ENOMEM with the array
+ * unchanged. */
+#define SC__GROW(arr, cap, n, first) sc__grow(&(arr), &(cap), (n), sizeof *(arr), (first))
+int sc__grow(void *arrp, size_t *cap, size_t n, size_t size, size_t first);
+
 /* ---- growable byte buffer */
 typedef struct sc__buf {
   char *data;

@@ -37,6 +37,21 @@ void sc__buf_free(sc__buf *b) {
   sc__buf_init(b);
 }
 
+/* `arrp` points to any object pointer: it is read and written with memcpy,
+ * as SC__GROW's callers hold arrays of many types. */
+int sc__grow(void *arrp, size_t *cap, size_t n, size_t size, size_t first) {
+  if (n < *cap) return 0;
+  size_t ncap = *cap ? *cap * 2 : first;
+  if (ncap < *cap || ncap > SIZE_MAX / size) return SC_ENOMEM;
+  void *old;
+  memcpy(&old, arrp, sizeof old);
+  void *arr = sc__realloc(old, ncap * size);
+  if (!arr) return SC_ENOMEM;
+  memcpy(arrp, &arr, sizeof arr);
+  *cap = ncap;
+  return 0;
+}
+
 int sc__buf_reserve(sc__buf *b, size_t extra) {
   if (b->failed) return SC_ENOMEM;
   if (b->len + extra + 1 <= b->cap) return 0;

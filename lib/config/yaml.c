@@ -155,15 +155,9 @@ static int read_pairs(loader *l) {
       yaml_event_delete(&ev);
       return 0;
     }
-    if (l->npairs == l->cappairs) {
-      size_t cap = l->cappairs ? l->cappairs * 2 : 16;
-      pair *np = sc__realloc(l->pairs, cap * sizeof *np);
-      if (!np) {
-        yaml_event_delete(&ev);
-        return fail_at(l, SC_ENOMEM, NULL, NULL, "out of memory");
-      }
-      l->pairs = np;
-      l->cappairs = cap;
+    if (SC__GROW(l->pairs, l->cappairs, l->npairs, 16) < 0) {
+      yaml_event_delete(&ev);
+      return fail_at(l, SC_ENOMEM, NULL, NULL, "out of memory");
     }
     pair *pr = &l->pairs[l->npairs++];
     memset(pr, 0, sizeof *pr);
@@ -267,13 +261,8 @@ static int apply(loader *l, const pair *pr) {
   if (rc < 0)
     return fail_at(l, SC_EFORMAT, &pr->vmark, key, "%s, not \"%.40s\"", type_message(info.type),
                    text);
-  if (l->nset == l->capset) {
-    size_t cap = l->capset ? l->capset * 2 : 16;
-    setting *ns = sc__realloc(l->set, cap * sizeof *ns);
-    if (!ns) return fail_at(l, SC_ENOMEM, NULL, key, "out of memory");
-    l->set = ns;
-    l->capset = cap;
-  }
+  if (SC__GROW(l->set, l->capset, l->nset, 16) < 0)
+    return fail_at(l, SC_ENOMEM, NULL, key, "out of memory");
   char *copy = sc__strdup(text);
   if (!copy) return fail_at(l, SC_ENOMEM, NULL, key, "out of memory");
   l->set[l->nset].id = id;

@@ -232,13 +232,7 @@ typedef struct ptrlist {
 } ptrlist;
 
 static int ptrlist_add(ptrlist *l, const void *x) {
-  if (l->n == l->cap) {
-    size_t cap = l->cap ? l->cap * 2 : 4;
-    const void **np = sc__realloc(l->p, cap * sizeof *np);
-    if (!np) return SC_ENOMEM;
-    l->p = np;
-    l->cap = cap;
-  }
+  SC_FORWARD_IF_ERROR(SC__GROW(l->p, l->cap, l->n, 4));
   l->p[l->n++] = x;
   return 0;
 }

@@ -795,13 +795,7 @@ typedef struct spans {
 } spans;
 
 static int spans_add(spans *s, size_t start, size_t end) {
-  if (s->n == s->cap) {
-    size_t cap = s->cap ? s->cap * 2 : 64;
-    span *v = sc__realloc(s->v, cap * sizeof *v);
-    if (!v) return SC_ENOMEM;
-    s->v = v;
-    s->cap = cap;
-  }
+  SC_FORWARD_IF_ERROR(SC__GROW(s->v, s->cap, s->n, 64));
   s->v[s->n].start = start;
   s->v[s->n++].end = end;
   return 0;

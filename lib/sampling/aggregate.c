@@ -27,13 +27,7 @@ void sc__agg_free(sc__aggregate *a) {
 }
 
 int sc__agg_thread(sc__aggregate *a, pid_t tid, const char *name, uint32_t *index) {
-  if (a->nthreads == a->cap_threads) {
-    size_t cap = a->cap_threads ? a->cap_threads * 2 : 8;
-    sc__thread_info *t = sc__realloc(a->threads, cap * sizeof *t);
-    if (!t) return SC_ENOMEM;
-    a->threads = t;
-    a->cap_threads = cap;
-  }
+  SC_FORWARD_IF_ERROR(SC__GROW(a->threads, a->cap_threads, a->nthreads, 8));
   sc__thread_info *ti = &a->threads[a->nthreads];
   memset(ti, 0, sizeof *ti);
   ti->tid = tid;
