@@ -43,6 +43,7 @@ static int mpsc_init(sc__mpsc *q, size_t cap, size_t entry_size) {
   q->seq = sc__calloc(cap, sizeof *q->seq);
   if (!q->buf || !q->seq) return SC_ENOMEM;
   q->cap = cap;
+  q->entry_size = entry_size;
   for (size_t i = 0; i < cap; i++) atomic_store_explicit(&q->seq[i], i, memory_order_relaxed);
   atomic_store(&q->head, 0);
   q->tail = 0;
@@ -56,7 +57,7 @@ static void mpsc_free(sc__mpsc *q) {
 }
 
 /* Reserve a slot; NULL when full.  Publish with mpsc_publish(q, pos). */
-static sc__entry *mpsc_reserve(sc__mpsc *q, size_t entry_size, uint64_t *pos_out) {
+static sc__entry *mpsc_reserve(sc__mpsc *q, uint64_t *pos_out) {
   if (!q->cap) return NULL;
   uint64_t pos = atomic_load_explicit(&q->head, memory_order_relaxed);
   for (;;) {
@@ -66,7 +67,7 @@ static sc__entry *mpsc_reserve(sc__mpsc *q, size_t entry_size, uint64_t *pos_out
       if (atomic_compare_exchange_weak_explicit(&q->head, &pos, pos + 1, memory_order_relaxed,
                                                 memory_order_relaxed)) {
         *pos_out = pos;
-        return (sc__entry *)(q->buf + (pos % q->cap) * entry_size);
+        return (sc__entry *)(q->buf + (pos % q->cap) * q->entry_size);
       }
     } else if (dif < 0) {
       return NULL;
@@ -80,12 +81,12 @@ static void mpsc_publish(sc__mpsc *q, uint64_t pos) {
   atomic_store_explicit(&q->seq[pos % q->cap], pos + 1, memory_order_release);
 }
 
-int sc__mpsc_pop(sc__mpsc *q, void *dst, size_t entry_size) {
+int sc__mpsc_pop(sc__mpsc *q, void *dst) {
   if (!q->cap) return 0;
   uint64_t pos = q->tail;
   uint64_t seq = atomic_load_explicit(&q->seq[pos % q->cap], memory_order_acquire);
   if (seq != pos + 1) return 0;
-  memcpy(dst, q->buf + (pos % q->cap) * entry_size, entry_size);
+  memcpy(dst, q->buf + (pos % q->cap) * q->entry_size, q->entry_size);
   atomic_store_explicit(&q->seq[pos % q->cap], pos + q->cap, memory_order_release);
   q->tail = pos + 1;
   return 1;
@@ -113,6 +114,14 @@ static int needs_frames(const sc__alloc_ev *ev) {
          (ev->kind == SC__EV_REALLOC && ev->weight);
 }
 
+/* The calling thread's id, asked once per thread (and again in a forked
+ * child, whose only thread inherits the forking thread's cache). */
+static __thread pid_t tls_tid;
+static pid_t my_tid(void) {
+  if (!tls_tid) tls_tid = gettid();
+  return tls_tid;
+}
+
 static void mem_sink(const sc__alloc_ev *ev) {
   sc_session_t *s = atomic_load(&g_mem_session);
   if (!s || atomic_load_explicit(&s->state, memory_order_relaxed) != SC__RUNNING) return;
@@ -129,14 +138,17 @@ static void mem_sink(const sc__alloc_ev *ev) {
     if (used * 4 > t->ring.cap) atomic_store_explicit(&s->drain_soon, 1, memory_order_relaxed);
     return;
   }
-  if (getpid() != s->pid) return; /* a forked child: the parent's session */
+  /* A child made by fork() never gets here: mem_atfork_child detached the
+   * sink before the child runs any code of its own (a child cloned
+   * without fork's handlers writes into its private copy of the queue,
+   * which nobody reads).  Two system calls per event were too many. */
   uint64_t pos;
-  sc__entry *e = mpsc_reserve(&s->orphans, s->entry_size, &pos);
+  sc__entry *e = mpsc_reserve(&s->orphans, &pos);
   if (!e) {
     atomic_fetch_add_explicit(&s->dropped_other, 1, memory_order_relaxed);
     return;
   }
-  fill(e, ev, gettid());
+  fill(e, ev, my_tid());
   if (needs_frames(ev) && s->native) (void)sc__capture_native(s, e);
   mpsc_publish(&s->orphans, pos);
   if (pos % (s->orphans.cap / 4) == 0) /* every quarter of the queue */
@@ -158,6 +170,7 @@ int sc__capture_native(const sc_session_t *s, sc__entry *e) {
 
 static void mem_atfork_child(void) {
   /* The child's allocator must not keep feeding the parent's session. */
+  tls_tid = 0;
   sc_session_t *s = atomic_exchange(&g_mem_session, NULL);
   if (s && s->preload) ((const sc__preload_api *)s->preload)->detach();
 }
@@ -177,7 +190,12 @@ int sc__mem_start(sc_session_t *s) {
     return 0;
   }
   pthread_once(&g_fork_once, register_fork);
-  SC_FORWARD_IF_ERROR(mpsc_init(&s->orphans, 4096, s->entry_size));
+  /* Orphan events carry one frame at most (sc__capture_native), so their
+   * entries have room for one, not for --max-frames (32 by default: the
+   * queue's first lap faulted in 2.5 MB instead of 0.3 MB). */
+  size_t orphan_size = (sizeof(sc__entry) + sizeof(sc_raw_frame_t) + 15) & ~(size_t)15;
+  if (orphan_size > s->entry_size) orphan_size = s->entry_size;
+  SC_FORWARD_IF_ERROR(mpsc_init(&s->orphans, 4096, orphan_size));
   uint64_t window = (uint64_t)sc__opt_int(s->opts, SC_OPT_ALLOCATION_SAMPLING_WINDOW);
   sc_session_t *none = NULL;
   if (!atomic_compare_exchange_strong(&g_mem_session, &none, s)) {

@@ -134,7 +134,7 @@ void sc__drain(sc_session_t *s) {
   pthread_mutex_unlock(&s->lock);
   /* memory events of threads that are not registered */
   while (s->orphans.cap && batch_reserve(s, n + 1) == 0 &&
-         sc__mpsc_pop(&s->orphans, BATCH_ENTRY(s, n), s->entry_size)) {
+         sc__mpsc_pop(&s->orphans, BATCH_ENTRY(s, n))) {
     BATCH_THREAD(s, n) = NULL;
     n++;
   }

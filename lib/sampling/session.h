@@ -53,6 +53,7 @@ typedef struct sc__mpsc {
   unsigned char *buf;
   _Atomic uint64_t *seq;
   size_t cap;
+  size_t entry_size; /* at most the session's: an entry with one frame */
   _Atomic uint64_t head;
   uint64_t tail;
 } sc__mpsc;
@@ -259,7 +260,9 @@ void sc__mem_fold_batch(sc_session_t *s, size_t n);
 void sc__series_add(sc__series *sr, double t, double v);
 /* Resolve native raw frames (pos SC__POS_*) with the symbolizer. */
 void sc__mem_resolve_native(sc_session_t *s, const sc_raw_frame_t *f, size_t n, sc_frame_info_t *out);
-int sc__mpsc_pop(sc__mpsc *q, void *dst, size_t entry_size);
+/* Pop the oldest entry into `dst` (the queue's entry_size bytes); 0 when
+ * there is none. */
+int sc__mpsc_pop(sc__mpsc *q, void *dst);
 int sc__capture_native(const sc_session_t *s, sc__entry *e);
 void sc__mem_agg_free(sc__aggregate *a);
 /* The drain's batch: entries, each followed by its thread (NULL: orphan). */
