@@ -4,6 +4,7 @@
  *   build/bench/alloc_bench [--runs N] [--scale F] [--workloads a,b]
  *                           [--threads 1,2] [--window BYTES] [--preload PATH]
  *                           [--mimalloc PATH] [--shim PATH] [--json PATH]
+ *                           [--pin CPU]
  *   build/bench/alloc_bench --child WORKLOAD THREADS OPS   (one measurement)
  *
  * Four allocation patterns, each on one thread and on two threads (each
@@ -55,7 +56,10 @@
  * (CLOCK_PROCESS_CPUTIME_ID: every thread, the profiler's own included),
  * which a busy machine disturbs less and which counts what the session's
  * background thread spends while the workers run.  Results
- * also go to --json PATH.  Target from the issue:
+ * also go to --json PATH.  --pin CPU runs every child on that one CPU:
+ * the session's background thread then takes its CPU time from the
+ * program's, as on a machine with no idle core (the x2 rows put both
+ * workers on it too).  Target from the issue:
  * the preload with a session within 10% of plain mimalloc, i.e.
  * session ops/s >= 0.90 x mimalloc ops/s, on every pattern.  The exit
  * status is 0 unless a measurement failed. */
@@ -63,6 +67,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -344,6 +349,7 @@ static const char *g_mimalloc;
 static const char *g_shim;
 static const char *g_window;
 static char g_outfile[256];
+static int g_pin = -1; /* --pin: the CPU every child runs on, or -1 */
 
 static char **make_env(int mode) {
   size_t n = 0;
@@ -405,6 +411,12 @@ static double measure(int mode, int wl, int threads, long ops, cell *c, double *
   pid_t pid = fork();
   if (pid < 0) return -1;
   if (pid == 0) {
+    if (g_pin >= 0) {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(g_pin, &set);
+      if (sched_setaffinity(0, sizeof set, &set)) _exit(126);
+    }
     dup2(fd[1], 1);
     close(fd[0]);
     close(fd[1]);
@@ -476,7 +488,7 @@ static void usage(const char *argv0) {
   fprintf(stderr,
           "usage: %s [--runs N] [--scale F] [--workloads small,mixed,realloc,coldfree]\n"
           "          [--threads 1,2] [--window BYTES] [--preload PATH] [--mimalloc PATH]\n"
-          "          [--shim PATH] [--json PATH]\n"
+          "          [--shim PATH] [--json PATH] [--pin CPU]\n"
           "       %s --child small|mixed|realloc|coldfree THREADS OPS\n",
           argv0, argv0);
 }
@@ -509,6 +521,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--mimalloc")) g_mimalloc = v;
     else if (!strcmp(a, "--shim")) g_shim = v;
     else if (!strcmp(a, "--json")) json = v;
+    else if (!strcmp(a, "--pin")) g_pin = atoi(v);
     else {
       usage(argv[0]);
       return 2;
@@ -518,6 +531,14 @@ int main(int argc, char **argv) {
   if (runs < 1 || runs > 64 || !(scale > 0)) {
     usage(argv[0]);
     return 2;
+  }
+  if (g_pin >= 0) {
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) || g_pin >= CPU_SETSIZE ||
+        !CPU_ISSET(g_pin, &allowed)) {
+      fprintf(stderr, "alloc_bench: --pin %d: not a CPU this process may run on\n", g_pin);
+      return 2;
+    }
   }
   static char preload_abs[4096], mimalloc_abs[4096], shim_abs[4096];
   if (!realpath(g_preload, preload_abs)) {
@@ -575,6 +596,7 @@ int main(int argc, char **argv) {
   printf("  idle      LD_PRELOAD=%s (no session attached)\n", g_preload);
   printf("load average %.2f %.2f %.2f at start; %ld CPUs\n\n", load[0], load[1], load[2],
          sysconf(_SC_NPROCESSORS_ONLN));
+  if (g_pin >= 0) printf("every child pinned to CPU %d (--pin)\n\n", g_pin);
   int failed = 0;
   for (int run = 0; run < runs && !failed; run++) {
     printf("round %d/%d ", run + 1, runs);
