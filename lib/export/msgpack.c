@@ -415,56 +415,52 @@ static int derive_schema(writer *w, sc__value *const *it, size_t n, int depth) {
   return 0;
 }
 
+/* The schema's sub-maps after "keys", in the order they are written: each
+ * maps the keys of the columns it concerns to what it says of them. */
+enum { SUB_CONSTANTS, SUB_SAME_AS, SUB_DEFAULTS, SUB_TUPLES, SUB_COUNT };
+static const char *const sub_name[SUB_COUNT] = {"constants", "same_as", "defaults", "tuples"};
+
+static int in_sub(const schema *s, size_t c, int sub) {
+  switch (sub) {
+  case SUB_CONSTANTS: return s->kind[c] == COL_CONST;
+  case SUB_SAME_AS: return s->kind[c] == COL_SAME;
+  case SUB_DEFAULTS: return s->kind[c] == COL_FULL && s->dflt[c];
+  default: return s->kind[c] == COL_FULL && s->width[c];
+  }
+}
+
+static int pack_sub_value(msgpack_packer *pk, const schema *s, size_t c, int sub, int depth) {
+  switch (sub) {
+  case SUB_CONSTANTS: return pack_value(pk, s->value[c], depth + 2);
+  case SUB_SAME_AS: {
+    const char *t = s->obj->u.c.keys[s->same[c]];
+    return pack_text(pk, t, strlen(t));
+  }
+  case SUB_DEFAULTS: return pack_value(pk, s->dflt[c], depth + 2);
+  default: return msgpack_pack_uint32(pk, s->width[c]) < 0 ? SC_ENOMEM : 0;
+  }
+}
+
 static int pack_schema(writer *w, const schema *s, int depth) {
   msgpack_packer *pk = &w->pk;
-  size_t nconst = 0, nsame = 0, ndflt = 0, nwidth = 0;
-  for (size_t c = 0; c < s->k; c++) {
-    nconst += s->kind[c] == COL_CONST;
-    nsame += s->kind[c] == COL_SAME;
-    ndflt += s->kind[c] == COL_FULL && s->dflt[c];
-    nwidth += s->kind[c] == COL_FULL && s->width[c];
+  size_t count[SUB_COUNT] = {0}, maps = 1;
+  for (int sub = 0; sub < SUB_COUNT; sub++) {
+    for (size_t c = 0; c < s->k; c++) count[sub] += (size_t)in_sub(s, c, sub);
+    maps += count[sub] > 0;
   }
   char *const *keys = s->obj->u.c.keys;
-  if (msgpack_pack_map(pk, 1 + (nconst > 0) + (nsame > 0) + (ndflt > 0) + (nwidth > 0)) < 0)
-    return SC_ENOMEM;
+  if (msgpack_pack_map(pk, maps) < 0) return SC_ENOMEM;
   SC_FORWARD_IF_ERROR(pack_lit(pk, "keys"));
   if (msgpack_pack_array(pk, s->k) < 0) return SC_ENOMEM;
   for (size_t c = 0; c < s->k; c++) SC_FORWARD_IF_ERROR(pack_text(pk, keys[c], strlen(keys[c])));
-  if (nconst) {
-    SC_FORWARD_IF_ERROR(pack_lit(pk, "constants"));
-    if (msgpack_pack_map(pk, nconst) < 0) return SC_ENOMEM;
+  for (int sub = 0; sub < SUB_COUNT; sub++) {
+    if (!count[sub]) continue;
+    SC_FORWARD_IF_ERROR(pack_lit(pk, sub_name[sub]));
+    if (msgpack_pack_map(pk, count[sub]) < 0) return SC_ENOMEM;
     for (size_t c = 0; c < s->k; c++) {
-      if (s->kind[c] != COL_CONST) continue;
+      if (!in_sub(s, c, sub)) continue;
       SC_FORWARD_IF_ERROR(pack_text(pk, keys[c], strlen(keys[c])));
-      SC_FORWARD_IF_ERROR(pack_value(pk, s->value[c], depth + 2));
-    }
-  }
-  if (nsame) {
-    SC_FORWARD_IF_ERROR(pack_lit(pk, "same_as"));
-    if (msgpack_pack_map(pk, nsame) < 0) return SC_ENOMEM;
-    for (size_t c = 0; c < s->k; c++) {
-      if (s->kind[c] != COL_SAME) continue;
-      const char *t = keys[s->same[c]];
-      SC_FORWARD_IF_ERROR(pack_text(pk, keys[c], strlen(keys[c])));
-      SC_FORWARD_IF_ERROR(pack_text(pk, t, strlen(t)));
-    }
-  }
-  if (ndflt) {
-    SC_FORWARD_IF_ERROR(pack_lit(pk, "defaults"));
-    if (msgpack_pack_map(pk, ndflt) < 0) return SC_ENOMEM;
-    for (size_t c = 0; c < s->k; c++) {
-      if (s->kind[c] != COL_FULL || !s->dflt[c]) continue;
-      SC_FORWARD_IF_ERROR(pack_text(pk, keys[c], strlen(keys[c])));
-      SC_FORWARD_IF_ERROR(pack_value(pk, s->dflt[c], depth + 2));
-    }
-  }
-  if (nwidth) {
-    SC_FORWARD_IF_ERROR(pack_lit(pk, "tuples"));
-    if (msgpack_pack_map(pk, nwidth) < 0) return SC_ENOMEM;
-    for (size_t c = 0; c < s->k; c++) {
-      if (s->kind[c] != COL_FULL || !s->width[c]) continue;
-      SC_FORWARD_IF_ERROR(pack_text(pk, keys[c], strlen(keys[c])));
-      if (msgpack_pack_uint32(pk, s->width[c]) < 0) return SC_ENOMEM;
+      SC_FORWARD_IF_ERROR(pack_sub_value(pk, s, c, sub, depth));
     }
   }
   return 0;
