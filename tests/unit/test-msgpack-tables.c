@@ -108,6 +108,15 @@ static int finish(mp *m, sc__value **out) {
   return rc;
 }
 
+/* Case c of a family of hand-built documents of `version`: begin(), the
+ * case's "lines" from build(), finish(). */
+static int read_case(int version, void (*build)(mp *, int), int c, sc__value **out) {
+  mp m;
+  begin(&m, version);
+  build(&m, c);
+  return finish(&m, out);
+}
+
 static const sc__value *lines_of(const sc__value *doc) {
   return sc__v_get(sc__v_get(sc__v_get(doc, "files"), "/a.py"), "lines");
 }
@@ -825,11 +834,8 @@ static void table_case(mp *m, int c) {
 
 SC_TEST(tables, reader_refuses_malformed_tables) {
   for (int c = 0; c < CASES; c++) {
-    mp m;
-    begin(&m, 2);
-    table_case(&m, c);
     sc__value *v;
-    int rc = finish(&m, &v);
+    int rc = read_case(2, table_case, c, &v);
     cr_assert_eq(rc, c < GOOD_CASES ? 0 : SC_EFORMAT, "case %d: %s", c, sc_strerror(rc));
     if (c < GOOD_CASES) {
       const sc__value *lines = lines_of(v);
@@ -1026,11 +1032,8 @@ static void v3_case(mp *m, int c) {
 
 SC_TEST(tables, sparse_and_tuple_columns_read) {
   for (int c = 0; c < V_CASES; c++) {
-    mp m;
-    begin(&m, 3);
-    v3_case(&m, c);
     sc__value *v;
-    int rc = finish(&m, &v);
+    int rc = read_case(3, v3_case, c, &v);
     cr_assert_eq(rc, c == V_GOOD ? 0 : SC_EFORMAT, "case %d: %s", c, sc_strerror(rc));
     if (c != V_GOOD) continue;
     char *t = jtext(lines_of(v));
@@ -1047,11 +1050,8 @@ SC_TEST(tables, sparse_and_tuple_columns_read) {
 /* "defaults" and "tuples" are version 3's: a version 2 file with them is
  * malformed. */
 SC_TEST(tables, version_2_has_no_sparse_or_tuple_columns) {
-  mp m;
-  begin(&m, 2);
-  v3_case(&m, V_GOOD);
   sc__value *v;
-  cr_assert_eq(finish(&m, &v), SC_EFORMAT);
+  cr_assert_eq(read_case(2, v3_case, V_GOOD, &v), SC_EFORMAT);
 }
 
 /* Masks of several words, tuples of other widths and of any numbers,
