@@ -199,7 +199,6 @@ int sc__mem_start(sc_session_t *s) {
    * bytes take less memory than 4096 of 624 did, and two busy threads the
    * session does not know no longer fill the queue between drains. */
   size_t orphan_size = (sizeof(sc__entry) + sizeof(sc_raw_frame_t) + 15) & ~(size_t)15;
-  if (orphan_size > s->entry_size) orphan_size = s->entry_size;
   SC_FORWARD_IF_ERROR(mpsc_init(&s->orphans, 16384, orphan_size));
   uint64_t window = (uint64_t)sc__opt_int(s->opts, SC_OPT_ALLOCATION_SAMPLING_WINDOW);
   sc_session_t *none = NULL;
