@@ -526,6 +526,17 @@ static void check_layout(const char *raw, size_t rawlen, const sc__value *doc) {
   msgpack_unpacked_destroy(&up);
 }
 
+/* doc written as a compact file into z (initialised here; the caller
+ * frees it) and its MessagePack payload (malloc'ed), checked against the
+ * documented layout. */
+static char *write_checked(const sc__value *doc, sc__buf *z, size_t *rawlen) {
+  sc__buf_init(z);
+  cr_assert_eq(sc__msgpack_zstd_write(doc, z), 0);
+  char *raw = payload(z, rawlen);
+  check_layout(raw, *rawlen, doc);
+  return raw;
+}
+
 SC_TEST(tables, documented_layout) {
   static const char *const names[] = {"demo", "thread_join", "edge", "memory"};
   for (size_t g = 0; g < 4; g++) {
@@ -576,11 +587,8 @@ SC_TEST(tables, written_layout_and_sharing) {
   char *json = profile_like(30, 40);
   sc__value *doc = jdoc(json);
   sc__buf z;
-  sc__buf_init(&z);
-  cr_assert_eq(sc__msgpack_zstd_write(doc, &z), 0);
   size_t rawlen;
-  char *raw = payload(&z, &rawlen);
-  check_layout(raw, rawlen, doc);
+  char *raw = write_checked(doc, &z, &rawlen);
   sc__value *back = NULL;
   cr_assert_eq(sc__msgpack_zstd_read(z.data, z.len, &back), 0);
   const sc__value *files = sc__v_get(back, "files");
@@ -1078,11 +1086,8 @@ SC_TEST(tables, sparse_and_tuple_columns_round_trip) {
   /* what the writer chose: "pairs" sparse tuples of 2, "triples" tuples
    * of 3, "odd" plain; masks of three words */
   sc__buf z;
-  sc__buf_init(&z);
-  cr_assert_eq(sc__msgpack_zstd_write(doc, &z), 0);
   size_t rawlen;
-  char *raw = payload(&z, &rawlen);
-  check_layout(raw, rawlen, doc);
+  char *raw = write_checked(doc, &z, &rawlen);
   msgpack_unpacked up;
   msgpack_unpacked_init(&up);
   size_t off = 0;
