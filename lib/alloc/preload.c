@@ -62,6 +62,8 @@ typedef struct pl_tls {
   int domain;   /* SC__DOM_PYTHON while a CPython domain wrapper runs */
   int excluded; /* one of the core's own threads */
   int in_alloc; /* copies made by the allocator itself are not the program's */
+  int armed;      /* `left` has had its first distance drawn */
+  int copy_armed; /* the same for `copy_left` */
 } pl_tls;
 
 static __thread pl_tls tls __attribute__((tls_model("initial-exec")));
@@ -133,16 +135,35 @@ static uint64_t weight_of(uint64_t n, uint64_t window) {
   return (uint64_t)((double)n / -expm1(-x));
 }
 
+/* A thread's countdowns start at 0, so its first request takes the slow
+ * path before any distance was drawn.  Were it sampled there, every thread
+ * would report a sample (a whole window's weight, 1 MiB by default) for
+ * its first allocation and its first copy: 200 threads allocating 100
+ * bytes each showed 200 MB.  The first distance is drawn then instead, and
+ * what the thread has counted so far is measured against it: the bytes
+ * sampled stay a Poisson process that starts with the thread.  Whether the
+ * slow path fires is unchanged, so the fast paths need no flag. */
+static int first_draw(int64_t *left, int *armed, uint64_t window) {
+  if (PL_LIKELY(*armed)) return 1;
+  *armed = 1;
+  *left += draw(window);
+  return *left < 0;
+}
+
 /* The countdown crossed zero: draw the next distance, and say whether
  * this event is to be recorded. */
 static int take_sample(void) {
-  tls.left = draw(atomic_load_explicit(&g_window, memory_order_relaxed));
+  uint64_t window = atomic_load_explicit(&g_window, memory_order_relaxed);
+  if (!first_draw(&tls.left, &tls.armed, window)) return 0;
+  tls.left = draw(window);
   if (tls.busy || tls.excluded) return 0;
   return atomic_load_explicit(&g_sink, memory_order_relaxed) != NULL;
 }
 
 static int take_copy_sample(void) {
-  tls.copy_left = draw(atomic_load_explicit(&g_copy_window, memory_order_relaxed));
+  uint64_t window = atomic_load_explicit(&g_copy_window, memory_order_relaxed);
+  if (!first_draw(&tls.copy_left, &tls.copy_armed, window)) return 0;
+  tls.copy_left = draw(window);
   if (tls.busy || tls.excluded) return 0;
   return atomic_load_explicit(&g_sink, memory_order_relaxed) != NULL;
 }
@@ -331,8 +352,11 @@ static void *alloc_tagged(size_t n, size_t align, int zero, uint64_t w) {
   return p;
 }
 
+/* Also reached by requests that must carry a header (PL_FAST) or are
+ * strongly aligned while the countdown still runs: those are sampled only
+ * when the countdown, already charged with `n`, crossed zero. */
 static void *alloc_slow(size_t n, size_t align, int zero, uintptr_t caller) {
-  int sampled = take_sample();
+  int sampled = tls.left < 0 && take_sample();
   if (!sampled && n < PL_BIG && align <= PL_ALIGN_PLAIN) {
     void *p = align > 16 ? (zero ? mi_zalloc_aligned(n, align) : mi_malloc_aligned(n, align))
                          : (zero ? mi_zalloc(n) : mi_malloc(n));
@@ -664,6 +688,7 @@ static inline void *py_small_alloc(pl_pymem *o, size_t n, int zero, size_t c, si
     tls.left = left;
     return p;
   }
+  tls.left = left; /* charged, as malloc's count() does */
   return py_small_slow(o, n, zero, c, s, caller);
 }
 
@@ -834,6 +859,7 @@ static int pl_attach(sc__alloc_sink_fn sink, uint64_t window, uint64_t copy_wind
   atomic_store(&g_copy_window, copy_window ? copy_window : window);
   tls.left = draw(window);
   tls.copy_left = draw(copy_window ? copy_window : window);
+  tls.armed = tls.copy_armed = 1;
   return 0;
 }
 

@@ -171,10 +171,15 @@ static atomic_int g_own_attached;
 static atomic_ullong g_ev[5], g_ev_bad;
 static atomic_ullong g_ev_first_bad_kind;
 
+/* The weight of the malloc and copy samples the sink saw on this thread. */
+static __thread uint64_t tl_malloc_weight, tl_copy_weight;
+
 /* Inside the allocator: no allocation, no lock, no stdio. */
 static void own_sink(const sc__alloc_ev *ev) {
   int k = ev->kind;
   int bad = 0;
+  if (k == SC__EV_MALLOC) tl_malloc_weight += ev->weight;
+  if (k == SC__EV_COPY) tl_copy_weight += ev->weight;
   if (k < SC__EV_MALLOC || k > SC__EV_COPY) {
     bad = 1;
   } else {
@@ -991,6 +996,61 @@ static void test_window(void) {
         "with a 64-byte window (14 expected)", seen);
 }
 
+/* ---- the first request of a new thread ---------------------------------- */
+
+#define FRESH_THREADS 400
+#define FRESH_BYTES 16
+static atomic_ullong g_fresh_malloc_w, g_fresh_copy_w;
+
+static void *fresh_thread(void *arg) {
+  (void)arg;
+  static void *(*volatile copy)(void *, const void *, size_t) = memcpy;
+  char src[FRESH_BYTES] = {1}, dst[FRESH_BYTES];
+  char *p = malloc(FRESH_BYTES);
+  if (p) p[0] = 1;
+  free(p);
+  copy(dst, src, FRESH_BYTES);
+  atomic_fetch_add(&g_fresh_malloc_w, tl_malloc_weight);
+  atomic_fetch_add(&g_fresh_copy_w, tl_copy_weight);
+  return NULL;
+}
+
+/* Threads that allocate and copy 16 bytes each, one after the other: the
+ * weights sampled on them must add up to about what they asked for.  A
+ * countdown that starts at 0 made each thread's first request a sample
+ * worth a whole window (before the fix, 72 bytes each at this window of
+ * 64: 28,800 in all for 6,400 asked).  Correctly sampled, each thread
+ * reports 72 with probability 1 - exp(-16/64) = 0.22 and 0 otherwise:
+ * 6,400 expected, standard deviation 600, so 12,800 is 10 of them away. */
+static void test_fresh_threads(void) {
+  if (!g_api || !atomic_load(&g_own_attached)) {
+    printf("torture: fresh-threads: needs --own-sink (skipped)\n");
+    return;
+  }
+  const char *w = getenv("SCALENE_ALLOCATION_SAMPLING_WINDOW");
+  if (!w || strcmp(w, "64") != 0) {
+    printf("torture: fresh-threads: needs a window of 64 (skipped)\n");
+    return;
+  }
+  for (int i = 0; i < FRESH_THREADS; i++) {
+    pthread_t t;
+    if (pthread_create(&t, NULL, fresh_thread, NULL) != 0) {
+      CHECK(0, "pthread_create");
+      return;
+    }
+    pthread_join(t, NULL);
+    progress();
+  }
+  unsigned long long asked = (unsigned long long)FRESH_THREADS * FRESH_BYTES;
+  unsigned long long mw = atomic_load(&g_fresh_malloc_w), cw = atomic_load(&g_fresh_copy_w);
+  CHECK(mw < 2 * asked, "%d threads allocated %llu bytes; the samples on them weigh %llu",
+        FRESH_THREADS, asked, mw);
+  CHECK(cw < 2 * asked, "%d threads copied %llu bytes; the samples on them weigh %llu",
+        FRESH_THREADS, asked, cw);
+  printf("torture: fresh-threads: %llu bytes asked, sampled malloc weight %llu, copy %llu\n",
+         asked, mw, cw);
+}
+
 /* ---- blocks mimalloc places outside its segment map ------------------------- */
 
 /* mimalloc 2.0 maps blocks of about 1 GiB and more, and blocks aligned to
@@ -1067,6 +1127,7 @@ static const struct test k_tests[] = {
     {"odd", test_odd},         {"threads", test_threads}, {"fork", test_fork},
     {"signal", test_signal},   {"errno", test_errno},     {"huge", test_huge},
     {"overaligned", test_overaligned}, {"window", test_window},
+    {"fresh-threads", test_fresh_threads},
 };
 #define NTESTS (sizeof k_tests / sizeof k_tests[0])
 

@@ -107,6 +107,27 @@ def test_numpy_array_100mb_is_native_memory(run_scalene):
     assert row["n_python_fraction"] < 0.1, msg
 
 
+# -- 2b. threads that allocate little ----------------------------------------------
+
+def test_new_threads_are_not_charged_a_window_each(run_scalene):
+    """200 threads, each allocating a small list: a thread's sampling
+    countdown starts with its first distance drawn, so the first allocation
+    of a thread is sampled no more often than any other.  (It used to be
+    sampled always, each worth a whole window: this program showed 201 MB
+    allocated, one MiB per thread.)"""
+    proc, profile = run_scalene([program("mem_fresh_threads.py")])
+    assert proc.returncode == 0, why(proc, profile)
+    t = truth(proc)
+    msg = why(proc, profile, f"truth {t}")
+    assert profile["memory"] is True, msg
+    # The program allocates under 20 KB a thread (4 MiB in all); sampled
+    # with the 1 MiB window its estimate has a standard deviation of about
+    # sqrt(4 MiB x 1 MiB) = 2 MiB.  A window charged to every thread adds
+    # 200 MiB: the bound sits at a tenth of that, 8 deviations above 4 MiB.
+    window_mb = 1.0
+    assert profile["total_malloc_mb"] < 0.1 * t["threads"] * window_mb, msg
+
+
 # -- 3. a list of ints -----------------------------------------------------------
 
 def test_list_of_ints_matches_tracemalloc(run_scalene):
