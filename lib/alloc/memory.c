@@ -450,14 +450,28 @@ static void add_alloc(sc__cost *c, double w, int python) {
   c->m_mallocs++;
 }
 
+/* The line's and the function's costs of an allocation site (both NULL
+ * for a site no profiled frame claims).  Each stays valid until the next
+ * insertion into its own map, so one event looks them up once. */
+typedef struct sc__site {
+  sc__cost *line, *func;
+} sc__site;
+
+static sc__site site_of(sc__aggregate *a, const sc__live *v) {
+  sc__site c = {NULL, NULL};
+  if (!v->attributed) return c;
+  c.line = line_cost(a, v->file, v->line);
+  c.func = func_cost(a, v->file, v->func, v->func_line);
+  return c;
+}
+
 /* `w` bytes allocated (sampled) at the site `v`. */
-static void charge_alloc(sc_session_t *s, const sc__live *v, double w) {
+static void charge_alloc(sc_session_t *s, const sc__live *v, sc__site c, double w) {
   sc__aggregate *a = &s->agg;
   if (v->python) a->mem_python += w;
   else a->mem_native += w;
-  if (!v->attributed) return;
-  add_alloc(line_cost(a, v->file, v->line), w, v->python);
-  add_alloc(func_cost(a, v->file, v->func, v->func_line), w, v->python);
+  add_alloc(c.line, w, v->python);
+  add_alloc(c.func, w, v->python);
 }
 
 static void add_live(sc__aggregate *a, sc__cost *c, double dw, int freed, double t, int series) {
@@ -467,12 +481,10 @@ static void add_live(sc__aggregate *a, sc__cost *c, double dw, int freed, double
   live_changed(a, c, t, series);
 }
 
-/* Change the live bytes of the allocation site `v` by `dw`. */
-static void site_live(sc_session_t *s, const sc__live *v, double dw, int freed, double t) {
-  sc__aggregate *a = &s->agg;
-  if (!v->attributed) return;
-  add_live(a, line_cost(a, v->file, v->line), dw, freed, t, 1);
-  add_live(a, func_cost(a, v->file, v->func, v->func_line), dw, freed, t, 0);
+/* Change the live bytes of an allocation site by `dw`. */
+static void site_live(sc_session_t *s, sc__site c, double dw, int freed, double t) {
+  add_live(&s->agg, c.line, dw, freed, t, 1);
+  add_live(&s->agg, c.func, dw, freed, t, 0);
 }
 
 static int early_take(sc__aggregate *a, uintptr_t addr, uint64_t t_alloc) {
@@ -516,15 +528,16 @@ const sc__loc *sc__mem_add(sc_session_t *s, const sc__entry *e) {
   v.t = e->t_ns;
   switch (e->kind) {
   case SC__EV_MALLOC: {
+    sc__site c = site_of(a, &v);
     a->alloc_samples++;
-    charge_alloc(s, &v, w);
+    charge_alloc(s, &v, c, w);
     if (e->addr && early_take(a, e->addr, e->t_ns)) { /* freed before we saw it */
-      site_live(s, &v, 0, 1, t);
+      site_live(s, c, 0, 1, t);
       break;
     }
     a->mem_live += w;
     if (v.python) a->mem_live_python += w;
-    site_live(s, &v, w, 0, t);
+    site_live(s, c, w, 0, t);
     if (e->addr) (void)live_put(&a->live, &a->live_cap, &a->live_n, &v);
     global_changed(s, t, &v);
     break;
@@ -537,16 +550,18 @@ const sc__loc *sc__mem_add(sc_session_t *s, const sc__entry *e) {
     }
     a->mem_live -= old.w;
     if (old.python) a->mem_live_python -= old.w;
-    site_live(s, &old, -old.w, 1, t);
+    site_live(s, site_of(a, &old), -old.w, 1, t);
     global_changed(s, t, NULL);
     break;
   }
   case SC__EV_REALLOC: {
     sc__live old;
     int found = live_take(a->live, a->live_cap, &a->live_n, e->old_addr, &old);
+    sc__site c = {NULL, NULL};
     if (w > 0) {
+      c = site_of(a, &v);
       a->alloc_samples++;
-      charge_alloc(s, &v, w);
+      charge_alloc(s, &v, c, w);
     }
     if (found) {
       old.addr = e->addr;
@@ -555,13 +570,13 @@ const sc__loc *sc__mem_add(sc_session_t *s, const sc__entry *e) {
       if (w > 0) {
         a->mem_live += w;
         if (old.python) a->mem_live_python += w;
-        site_live(s, &old, w, 0, t);
+        site_live(s, site_of(a, &old), w, 0, t);
         global_changed(s, t, &old);
       }
     } else if (w > 0) {
       a->mem_live += w;
       if (v.python) a->mem_live_python += w;
-      site_live(s, &v, w, 0, t);
+      site_live(s, c, w, 0, t);
       (void)live_put(&a->live, &a->live_cap, &a->live_n, &v);
       global_changed(s, t, &v);
     }
@@ -603,7 +618,10 @@ void sc__mem_fold_batch(sc_session_t *s, size_t n) {
   m = 0;
   for (size_t i = 0; i < n; i++)
     if (SC__BATCH_ENTRY(s, i)->kind != 0) ev[m++] = SC__BATCH_ENTRY(s, i);
-  qsort(ev, m, sizeof *ev, cmp_time);
+  /* One thread's events arrive in order: most batches need no sort. */
+  size_t sorted = 1;
+  while (sorted < m && ev[sorted - 1]->t_ns <= ev[sorted]->t_ns) sorted++;
+  if (sorted < m) qsort(ev, m, sizeof *ev, cmp_time);
   pthread_mutex_lock(&s->agg_lock);
   for (size_t i = 0; i < m; i++) {
     const sc__loc *l = sc__mem_add(s, ev[i]);

@@ -3,13 +3,28 @@
 
 #include <string.h>
 
+static inline uint64_t load64(const unsigned char *s) {
+  uint64_t w;
+  memcpy(&w, s, sizeof w);
+  return w;
+}
+
 uint64_t sc__hash_bytes(const void *p, size_t n) {
-  /* FNV-1a with a final avalanche (splitmix64 finaliser). */
+  /* Eight bytes at a step, each folded in with a multiply and a shift
+   * (the keys are 8 to 24 bytes: a byte at a time, FNV-1a's chain of
+   * dependent multiplies was most of a lookup), then the splitmix64
+   * finaliser to spread the result over the low bits the map uses. */
   const unsigned char *s = p;
-  uint64_t h = 1469598103934665603ull;
-  for (size_t i = 0; i < n; i++) {
-    h ^= s[i];
-    h *= 1099511628211ull;
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)n;
+  for (; n >= 8; s += 8, n -= 8) {
+    h = (h ^ load64(s)) * 0xff51afd7ed558ccdull;
+    h ^= h >> 32;
+  }
+  if (n) {
+    uint64_t w = 0;
+    memcpy(&w, s, n);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 32;
   }
   h ^= h >> 30;
   h *= 0xbf58476d1ce4e5b9ull;
@@ -34,6 +49,25 @@ void sc__map_free(sc__map *m) {
   sc__map_init(m, k, v);
 }
 
+/* The aggregator's keys are 8, 12 or 16 bytes: compared inline, not
+ * through a call to memcmp. */
+static inline int key_eq(const unsigned char *a, const void *key, size_t n) {
+  const unsigned char *b = key;
+  uint32_t x, y;
+  switch (n) {
+  case 8:
+    return load64(a) == load64(b);
+  case 12:
+    memcpy(&x, a + 8, 4);
+    memcpy(&y, b + 8, 4);
+    return load64(a) == load64(b) && x == y;
+  case 16:
+    return load64(a) == load64(b) && load64(a + 8) == load64(b + 8);
+  default:
+    return memcmp(a, b, n) == 0;
+  }
+}
+
 static size_t find_slot(const sc__map *m, const void *key, int *found) {
   size_t mask = m->nslots - 1;
   size_t i = (size_t)sc__hash_bytes(key, m->key_size) & mask;
@@ -43,7 +77,7 @@ static size_t find_slot(const sc__map *m, const void *key, int *found) {
       *found = 0;
       return i;
     }
-    if (memcmp(m->entries + (size_t)(e - 1) * m->stride, key, m->key_size) == 0) {
+    if (key_eq(m->entries + (size_t)(e - 1) * m->stride, key, m->key_size)) {
       *found = 1;
       return i;
     }
