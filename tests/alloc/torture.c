@@ -1051,6 +1051,41 @@ static void test_fresh_threads(void) {
          asked, mw, cw);
 }
 
+/* ---- strongly aligned requests -------------------------------------------- */
+
+/* Alignments above 1 MiB take the allocator's slow path whether or not
+ * the countdown crossed zero; they used to be sampled every time, each
+ * charged a window's weight (72 bytes for 16 at this window of 64).
+ * 1,000 requests of 16 bytes: 16,000 bytes expected, standard deviation
+ * 1,500 (each is sampled with probability 0.22 and then weighs 72), so
+ * 32,000 is 10 deviations away; always sampled, they weigh 72,000. */
+#define ALIGNED_REQUESTS 1000
+static void test_aligned_weights(void) {
+  if (!g_api || !atomic_load(&g_own_attached)) {
+    printf("torture: aligned-weights: needs --own-sink (skipped)\n");
+    return;
+  }
+  const char *w = getenv("SCALENE_ALLOCATION_SAMPLING_WINDOW");
+  if (!w || strcmp(w, "64") != 0) {
+    printf("torture: aligned-weights: needs a window of 64 (skipped)\n");
+    return;
+  }
+  static void *p[ALIGNED_REQUESTS];
+  uint64_t before = tl_malloc_weight;
+  for (int i = 0; i < ALIGNED_REQUESTS; i++) {
+    int rc = posix_memalign(&p[i], (size_t)2 << 20, 16);
+    CHECK(rc == 0 && p[i] && aligned_to(p[i], (size_t)2 << 20), "posix_memalign(2 MiB, 16)");
+    if (rc != 0) p[i] = NULL;
+  }
+  uint64_t weight = tl_malloc_weight - before;
+  for (int i = 0; i < ALIGNED_REQUESTS; i++) free(p[i]);
+  CHECK(weight < 2 * 16 * ALIGNED_REQUESTS,
+        "%d requests of 16 bytes aligned to 2 MiB: the samples weigh %llu", ALIGNED_REQUESTS,
+        (unsigned long long)weight);
+  printf("torture: aligned-weights: %d bytes asked, sampled weight %llu\n",
+         16 * ALIGNED_REQUESTS, (unsigned long long)weight);
+}
+
 /* ---- blocks mimalloc places outside its segment map ------------------------- */
 
 /* mimalloc 2.0 maps blocks of about 1 GiB and more, and blocks aligned to
@@ -1127,7 +1162,7 @@ static const struct test k_tests[] = {
     {"odd", test_odd},         {"threads", test_threads}, {"fork", test_fork},
     {"signal", test_signal},   {"errno", test_errno},     {"huge", test_huge},
     {"overaligned", test_overaligned}, {"window", test_window},
-    {"fresh-threads", test_fresh_threads},
+    {"fresh-threads", test_fresh_threads}, {"aligned-weights", test_aligned_weights},
 };
 #define NTESTS (sizeof k_tests / sizeof k_tests[0])
 

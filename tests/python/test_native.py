@@ -344,7 +344,8 @@ def test_torture(tmp_path: Path, mode: str) -> None:
 # 64 MiB and more, mapped outside mimalloc's segment map and handed to glibc
 # on free; a countdown drawn before attach delaying the attached window;
 # every new thread's first allocation and first copy sampled, each worth a
-# whole window (400 threads of 16 bytes reported 28,800 bytes for 6,400).
+# whole window (400 threads of 16 bytes reported 28,800 bytes for 6,400);
+# every request aligned to more than 1 MiB sampled (72,000 bytes for 16,000).
 REGRESSIONS = [
     pytest.param("plain", ["errno"], id="errno"),
     pytest.param("plain", ["huge"], id="huge"),
@@ -352,6 +353,7 @@ REGRESSIONS = [
     pytest.param("session", ["huge", "overaligned"], id="huge-sampled"),
     pytest.param("own-sink", ["window"], id="window"),
     pytest.param("own-sink", ["fresh-threads"], id="fresh-threads"),
+    pytest.param("own-sink", ["aligned-weights"], id="aligned-weights"),
 ]
 
 
