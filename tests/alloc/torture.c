@@ -996,7 +996,20 @@ static void test_window(void) {
         "with a 64-byte window (14 expected)", seen);
 }
 
-/* ---- the first request of a new thread ---------------------------------- */
+/* ---- the weights of samples ------------------------------------------------ */
+
+/* The weight tests need the test's own sink, attached with a window of 64
+ * bytes (test_native.py's own-sink mode); they say so and skip otherwise. */
+static int own_sink_at_64(const char *test) {
+  const char *w = getenv("SCALENE_ALLOCATION_SAMPLING_WINDOW");
+  if (!g_api || !atomic_load(&g_own_attached) || !w || strcmp(w, "64") != 0) {
+    printf("torture: %s: needs --own-sink and a window of 64 (skipped)\n", test);
+    return 0;
+  }
+  return 1;
+}
+
+/* The first request of a new thread. */
 
 #define FRESH_THREADS 400
 #define FRESH_BYTES 16
@@ -1023,15 +1036,7 @@ static void *fresh_thread(void *arg) {
  * reports 72 with probability 1 - exp(-16/64) = 0.22 and 0 otherwise:
  * 6,400 expected, standard deviation 600, so 12,800 is 10 of them away. */
 static void test_fresh_threads(void) {
-  if (!g_api || !atomic_load(&g_own_attached)) {
-    printf("torture: fresh-threads: needs --own-sink (skipped)\n");
-    return;
-  }
-  const char *w = getenv("SCALENE_ALLOCATION_SAMPLING_WINDOW");
-  if (!w || strcmp(w, "64") != 0) {
-    printf("torture: fresh-threads: needs a window of 64 (skipped)\n");
-    return;
-  }
+  if (!own_sink_at_64("fresh-threads")) return;
   for (int i = 0; i < FRESH_THREADS; i++) {
     pthread_t t;
     if (pthread_create(&t, NULL, fresh_thread, NULL) != 0) {
@@ -1061,15 +1066,7 @@ static void test_fresh_threads(void) {
  * 32,000 is 10 deviations away; always sampled, they weigh 72,000. */
 #define ALIGNED_REQUESTS 1000
 static void test_aligned_weights(void) {
-  if (!g_api || !atomic_load(&g_own_attached)) {
-    printf("torture: aligned-weights: needs --own-sink (skipped)\n");
-    return;
-  }
-  const char *w = getenv("SCALENE_ALLOCATION_SAMPLING_WINDOW");
-  if (!w || strcmp(w, "64") != 0) {
-    printf("torture: aligned-weights: needs a window of 64 (skipped)\n");
-    return;
-  }
+  if (!own_sink_at_64("aligned-weights")) return;
   static void *p[ALIGNED_REQUESTS];
   uint64_t before = tl_malloc_weight;
   for (int i = 0; i < ALIGNED_REQUESTS; i++) {
