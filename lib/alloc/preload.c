@@ -722,18 +722,40 @@ static void *py_pass_malloc(pl_pymem *o, size_t n, int zero, size_t c, size_t s)
   return p;
 }
 
+/* Everything but the common case of py_malloc and py_calloc. */
+static __attribute__((noinline)) void *py_alloc_slow(pl_pymem *o, size_t n, int zero, size_t c,
+                                                     size_t s, uintptr_t caller) {
+  if (o == &g_py[PL_RAW] || n > PL_PY_SMALL) return py_pass_malloc(o, n, zero, c, s);
+  return py_small_alloc(o, n, zero, c, s, caller);
+}
+
+/* The common case, a small request whose bytes do not reach the next
+ * sample, needs no stack frame: the countdown and a tail call into
+ * pymalloc (CPython allocates and frees an object for nearly every
+ * bytecode that makes a value, so these few instructions are most of
+ * what memory profiling costs a CPU-bound program).  Only the MEM and OBJ
+ * domains are ever wrapped (pl_python_install), so the fast path does not
+ * look for RAW. */
 static void *py_malloc(void *ctx, size_t n) {
   pl_pymem *o = ctx;
-  if (o == &g_py[PL_RAW] || n > PL_PY_SMALL) return py_pass_malloc(o, n, 0, 0, 0);
-  return py_small_alloc(o, n, 0, 0, 0, PL_CALLER());
+  int64_t left = tls.left - (int64_t)n;
+  if (PL_LIKELY(n <= PL_PY_SMALL && left >= 0 && !g_py_park)) {
+    tls.left = left;
+    return o->malloc(o->ctx, n);
+  }
+  return py_alloc_slow(o, n, 0, 0, 0, PL_CALLER());
 }
 
 static void *py_calloc(void *ctx, size_t c, size_t s) {
   pl_pymem *o = ctx;
   size_t n;
   if (__builtin_mul_overflow(c, s, &n)) return NULL;
-  if (o == &g_py[PL_RAW] || n > PL_PY_SMALL) return py_pass_malloc(o, n, 1, c, s);
-  return py_small_alloc(o, n, 1, c, s, PL_CALLER());
+  int64_t left = tls.left - (int64_t)n;
+  if (PL_LIKELY(n <= PL_PY_SMALL && left >= 0 && !g_py_park)) {
+    tls.left = left;
+    return o->calloc(o->ctx, c, s);
+  }
+  return py_alloc_slow(o, n, 1, c, s, PL_CALLER());
 }
 
 static void py_free_tagged(pl_pymem *o, void *p) {
@@ -744,11 +766,19 @@ static void py_free_tagged(pl_pymem *o, void *p) {
   o->free(o->ctx, h);
 }
 
-/* A free needs no domain: its event, if any, matches an allocation. */
+/* free() of an object in a page that holds tagged blocks (or of NULL,
+ * whose page entry is read like any other). */
+static __attribute__((noinline)) void py_free_near_tagged(pl_pymem *o, void *p) {
+  if (p && tag_matches(p, g_secret_py)) py_free_tagged(o, p);
+  else o->free(o->ctx, p);
+}
+
+/* A free needs no domain: its event, if any, matches an allocation.  The
+ * fast path, like py_malloc's, has no stack frame. */
 static void py_free(void *ctx, void *p) {
   pl_pymem *o = ctx;
-  if (PL_UNLIKELY(p && is_tagged(p, g_secret_py))) {
-    py_free_tagged(o, p);
+  if (near_tagged(p)) {
+    py_free_near_tagged(o, p);
     return;
   }
   o->free(o->ctx, p);
