@@ -692,6 +692,23 @@ static inline void *py_small_alloc(pl_pymem *o, size_t n, int zero, size_t c, si
   return py_small_slow(o, n, zero, c, s, caller);
 }
 
+/* Whether the domains' own free is installed as is (pl_python_install):
+ * then a sampled request is served by the sampling allocator as a tagged
+ * block of its own, which pymalloc (or CPython's malloc layer) hands to
+ * free() when the object dies, and the wrappers need no free at all. */
+static int g_py_direct;
+
+/* A block of `n` bytes, with a header of weight `w`, for a sampled request
+ * of a wrapped domain: in direct mode a tagged block of the sampling
+ * allocator's (its free and realloc come back through CPython's fallback
+ * to the RAW domain, i.e. to free() and realloc()); otherwise pymalloc's,
+ * 16 bytes larger, with the Python secret's tag, which py_free finds. */
+static void *py_sampled_block(pl_pymem *o, size_t n, int zero, uint64_t w) {
+  if (g_py_direct) return alloc_tagged(n, 16, zero, w);
+  void *base = zero ? o->calloc(o->ctx, 1, n + PL_HDR) : o->malloc(o->ctx, n + PL_HDR);
+  return base ? tag_block(base, g_secret_py, w) : NULL;
+}
+
 /* The countdown crossed zero: draw the next distance; the slow path always
  * parks it (rare, and a sampled request asks pymalloc for 16 bytes more). */
 static void *py_small_slow(pl_pymem *o, size_t n, int zero, size_t c, size_t s, uintptr_t caller) {
@@ -704,11 +721,10 @@ static void *py_small_slow(pl_pymem *o, size_t n, int zero, size_t c, size_t s, 
     tls.left = left;
     return p;
   }
-  void *base = zero ? o->calloc(o->ctx, 1, n + PL_HDR) : o->malloc(o->ctx, n + PL_HDR);
-  tls.left = left;
-  if (!base) return NULL;
   uint64_t w = weight_of(n, atomic_load_explicit(&g_window, memory_order_relaxed));
-  p = tag_block(base, g_secret_py, w);
+  p = py_sampled_block(o, n, zero, w);
+  tls.left = left;
+  if (!p) return NULL;
   emit(SC__EV_MALLOC, SC__DOM_PYTHON, p, NULL, n, w, caller);
   return p;
 }
@@ -725,7 +741,7 @@ static void *py_pass_malloc(pl_pymem *o, size_t n, int zero, size_t c, size_t s)
 /* Everything but the common case of py_malloc and py_calloc. */
 static __attribute__((noinline)) void *py_alloc_slow(pl_pymem *o, size_t n, int zero, size_t c,
                                                      size_t s, uintptr_t caller) {
-  if (o == &g_py[PL_RAW] || n > PL_PY_SMALL) return py_pass_malloc(o, n, zero, c, s);
+  if (n > PL_PY_SMALL) return py_pass_malloc(o, n, zero, c, s);
   return py_small_alloc(o, n, zero, c, s, caller);
 }
 
@@ -733,21 +749,19 @@ static __attribute__((noinline)) void *py_alloc_slow(pl_pymem *o, size_t n, int 
  * sample, needs no stack frame: the countdown and a tail call into
  * pymalloc (CPython allocates and frees an object for nearly every
  * bytecode that makes a value, so these few instructions are most of
- * what memory profiling costs a CPU-bound program).  Only the MEM and OBJ
- * domains are ever wrapped (pl_python_install), so the fast path does not
- * look for RAW. */
-static void *py_malloc(void *ctx, size_t n) {
-  pl_pymem *o = ctx;
+ * what memory profiling costs a CPU-bound program). */
+static inline __attribute__((always_inline)) void *py_malloc_in(pl_pymem *o, size_t n,
+                                                               uintptr_t caller) {
   int64_t left = tls.left - (int64_t)n;
   if (PL_LIKELY(n <= PL_PY_SMALL && left >= 0 && !g_py_park)) {
     tls.left = left;
     return o->malloc(o->ctx, n);
   }
-  return py_alloc_slow(o, n, 0, 0, 0, PL_CALLER());
+  return py_alloc_slow(o, n, 0, 0, 0, caller);
 }
 
-static void *py_calloc(void *ctx, size_t c, size_t s) {
-  pl_pymem *o = ctx;
+static inline __attribute__((always_inline)) void *py_calloc_in(pl_pymem *o, size_t c, size_t s,
+                                                               uintptr_t caller) {
   size_t n;
   if (__builtin_mul_overflow(c, s, &n)) return NULL;
   int64_t left = tls.left - (int64_t)n;
@@ -755,7 +769,7 @@ static void *py_calloc(void *ctx, size_t c, size_t s) {
     tls.left = left;
     return o->calloc(o->ctx, c, s);
   }
-  return py_alloc_slow(o, n, 1, c, s, PL_CALLER());
+  return py_alloc_slow(o, n, 1, c, s, caller);
 }
 
 static void py_free_tagged(pl_pymem *o, void *p) {
@@ -774,9 +788,9 @@ static __attribute__((noinline)) void py_free_near_tagged(pl_pymem *o, void *p) 
 }
 
 /* A free needs no domain: its event, if any, matches an allocation.  The
- * fast path, like py_malloc's, has no stack frame. */
-static void py_free(void *ctx, void *p) {
-  pl_pymem *o = ctx;
+ * fast path, like py_malloc_in's, has no stack frame.  Not installed in
+ * direct mode. */
+static inline __attribute__((always_inline)) void py_free_in(pl_pymem *o, void *p) {
   if (near_tagged(p)) {
     py_free_near_tagged(o, p);
     return;
@@ -784,10 +798,9 @@ static void py_free(void *ctx, void *p) {
   o->free(o->ctx, p);
 }
 
-static void *py_realloc(void *ctx, void *p, size_t n) {
-  pl_pymem *o = ctx;
-  uintptr_t caller = PL_CALLER();
-  if (!p) return py_malloc(ctx, n);
+static __attribute__((noinline)) void *py_realloc_in(pl_pymem *o, void *p, size_t n,
+                                                     uintptr_t caller) {
+  if (!p) return py_malloc_in(o, n, caller);
   int saved = tls.domain;
   tls.domain = SC__DOM_PYTHON;
   void *q;
@@ -814,7 +827,7 @@ static void *py_realloc(void *ctx, void *p, size_t n) {
       q = tag_block(nh, g_secret_py, w);
       if (w) emit(SC__EV_MALLOC, SC__DOM_PYTHON, q, NULL, n, w, caller);
     }
-  } else if (o == &g_py[PL_RAW] || n > PL_PY_SMALL) {
+  } else if (n > PL_PY_SMALL) {
     tls.in_alloc++;
     q = o->realloc(o->ctx, p, n);
     tls.in_alloc--;
@@ -833,10 +846,9 @@ static void *py_realloc(void *ctx, void *p, size_t n) {
     q = o->realloc(o->ctx, p, n);
     tls.in_alloc--;
     if (q && sampled) {
-      void *base = o->malloc(o->ctx, n + PL_HDR);
-      if (base) {
-        uint64_t w = weight_of(n, atomic_load_explicit(&g_window, memory_order_relaxed));
-        void *r = tag_block(base, g_secret_py, w);
+      uint64_t w = weight_of(n, atomic_load_explicit(&g_window, memory_order_relaxed));
+      void *r = py_sampled_block(o, n, 0, w);
+      if (r) {
         g_memcpy(r, q, n);
         o->free(o->ctx, q);
         q = r;
@@ -851,8 +863,32 @@ static void *py_realloc(void *ctx, void *p, size_t n) {
   return q;
 }
 
+/* The entry points CPython calls, one set per wrapped domain: each knows
+ * its domain's previous allocator, so the ctx CPython passes is that
+ * allocator's own, and in direct mode its free can be installed as is. */
+#define PL_PY_ENTRY_POINTS(D, name)                                                         \
+  static void *py_malloc_##name(void *ctx, size_t n) {                                     \
+    (void)ctx;                                                                             \
+    return py_malloc_in(&g_py[D], n, PL_CALLER());                                         \
+  }                                                                                        \
+  static void *py_calloc_##name(void *ctx, size_t c, size_t s) {                          \
+    (void)ctx;                                                                             \
+    return py_calloc_in(&g_py[D], c, s, PL_CALLER());                                      \
+  }                                                                                        \
+  static void *py_realloc_##name(void *ctx, void *p, size_t n) {                           \
+    (void)ctx;                                                                             \
+    return py_realloc_in(&g_py[D], p, n, PL_CALLER());                                     \
+  }                                                                                        \
+  static void py_free_##name(void *ctx, void *p) {                                         \
+    (void)ctx;                                                                             \
+    py_free_in(&g_py[D], p);                                                               \
+  }
+PL_PY_ENTRY_POINTS(PL_MEM, mem)
+PL_PY_ENTRY_POINTS(PL_OBJ, obj)
+
 typedef void (*pl_get_fn)(int domain, pl_pymem *out);
 typedef void (*pl_set_fn)(int domain, pl_pymem *in);
+typedef const char *(*pl_name_fn)(void);
 
 static int pl_python_install(void) {
   if (g_py_installed) return 0;
@@ -866,11 +902,23 @@ static int pl_python_install(void) {
    * array data with PyMem_RawCalloc): what reaches malloc through it is
    * native, unless a MEM/OBJ request passed it on (pymalloc hands requests
    * over 512 bytes to RAW), which the domain flag marks as Python. */
-  for (int d = PL_MEM; d <= PL_OBJ; d++) {
-    get(d, &g_py[d]);
-    pl_pymem w = {&g_py[d], py_malloc, py_calloc, py_realloc, py_free};
-    set(d, &w);
-  }
+  /* Direct mode only under CPython's own allocators, "pymalloc" (the
+   * default) and "malloc" (PYTHONMALLOC=malloc), whose free hands a
+   * pointer it did not make to the RAW domain, that is to free(); and
+   * realloc likewise to realloc().  Not under the debug hooks (which
+   * check their own guard bytes around every block), tracemalloc or any
+   * other allocator installed before this one, nor CPython's mimalloc. */
+  pl_name_fn name = (pl_name_fn)dlsym(RTLD_DEFAULT, "_PyMem_GetCurrentAllocatorName");
+  const char *current = name ? name() : NULL;
+  g_py_direct = current && (strcmp(current, "pymalloc") == 0 || strcmp(current, "malloc") == 0);
+  get(PL_MEM, &g_py[PL_MEM]);
+  get(PL_OBJ, &g_py[PL_OBJ]);
+  pl_pymem mem = {g_py[PL_MEM].ctx, py_malloc_mem, py_calloc_mem, py_realloc_mem,
+                  g_py_direct ? g_py[PL_MEM].free : py_free_mem};
+  pl_pymem obj = {g_py[PL_OBJ].ctx, py_malloc_obj, py_calloc_obj, py_realloc_obj,
+                  g_py_direct ? g_py[PL_OBJ].free : py_free_obj};
+  set(PL_MEM, &mem);
+  set(PL_OBJ, &obj);
   g_py_installed = 1;
   return 0;
 }
