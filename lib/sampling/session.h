@@ -99,6 +99,7 @@ struct sc_thread {
   /* owned by the sampled thread's signal handler */
   uint64_t last_cpu, last_sys;
   unsigned last_epoch;
+  int first_tick; /* the timer's first expiry, at a random point of an interval, is still to come */
   /* owned by the ticker: blocked-time accounting of main threads */
   uint64_t tk_wall, tk_cpu, tk_runq;
   int schedstat_fd; /* /proc/self/task/<tid>/schedstat of main threads, or -1 */

@@ -99,6 +99,15 @@ static void on_sample_signal(int sig, siginfo_t *si, void *uc) {
       info.cpu_ns = cpu > t->last_cpu ? cpu - t->last_cpu : 0;
       info.sys_ns = sys > t->last_sys ? sys - t->last_sys : 0;
       if (info.sys_ns > info.cpu_ns) info.sys_ns = info.cpu_ns;
+      if (t->first_tick) {
+        /* The first expiry came after a random part of an interval
+         * (sc_thread_register): it stands for a whole one, split between
+         * user and system time as measured. */
+        t->first_tick = 0;
+        uint64_t iv = s->interval_ns;
+        info.sys_ns = info.cpu_ns ? (uint64_t)((double)iv * (double)info.sys_ns / (double)info.cpu_ns) : 0;
+        info.cpu_ns = iv;
+      }
       info.blocked_ns = 0;
       /* Utilization over this thread's own interval would include the
        * time it spent blocked; sc_sample stamps the ticker's figure. */
