@@ -26,12 +26,7 @@ uint64_t sc__hash_bytes(const void *p, size_t n) {
     h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
     h ^= h >> 32;
   }
-  h ^= h >> 30;
-  h *= 0xbf58476d1ce4e5b9ull;
-  h ^= h >> 27;
-  h *= 0x94d049bb133111ebull;
-  h ^= h >> 31;
-  return h;
+  return sc__mix64(h);
 }
 
 void sc__map_init(sc__map *m, size_t key_size, size_t val_size) {

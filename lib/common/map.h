@@ -28,6 +28,17 @@ const void *sc__map_key_at(const sc__map *m, size_t i);
 void *sc__map_val_at(const sc__map *m, size_t i);
 uint64_t sc__hash_bytes(const void *p, size_t n);
 
+/* The splitmix64 finaliser: every bit of x affects every bit of the
+ * result. */
+static inline uint64_t sc__mix64(uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebull;
+  x ^= x >> 31;
+  return x;
+}
+
 /* String interner: strings get dense ids 0..n-1. */
 typedef struct sc__strtab {
   sc__map map; /* key: uint64 hash, value: uint32 chain head + 1 */

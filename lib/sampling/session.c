@@ -340,13 +340,7 @@ SC_API int sc_session_set_meta_list(sc_session_t *s, const char *key,
 /* A random 64-bit number for a thread's first timer expiry: the clock and
  * the thread id through the splitmix64 finaliser. */
 static uint64_t first_expiry_draw(pid_t tid) {
-  uint64_t x = sc__now_ns() ^ ((uint64_t)(uint32_t)tid * 0x9e3779b97f4a7c15ull);
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ull;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebull;
-  x ^= x >> 31;
-  return x;
+  return sc__mix64(sc__now_ns() ^ ((uint64_t)(uint32_t)tid * 0x9e3779b97f4a7c15ull));
 }
 
 SC_API int sc_thread_register(sc_session_t *s, void *ctx, uint32_t flags, const char *name,
