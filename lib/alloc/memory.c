@@ -216,9 +216,17 @@ int sc__mem_start(sc_session_t *s) {
    * call holding the GIL, or 16 threads queueing for it), the rings must
    * hold several gigabytes' worth of allocation events: a lost free would
    * look like a leak.  Ring pages are only touched as they are used, so a
-   * thread that allocates little costs little.  A native session's events
-   * all go to the orphan queue (mem_sink): its rings keep their size. */
-  if (!s->native && s->ring_cap < 8192) s->ring_cap = 8192;
+   * thread that allocates little costs little (a thread that fills one
+   * faults in 10 MiB).  8,192 entries held a third of a second of a
+   * thread allocating as fast as CPython can once the allocator wrappers
+   * and the frame reader got cheaper (mem_sighandler.py: 12,000 samples
+   * and as many frees a second), and one run of the suite lost 8,825
+   * events to a drain that fell behind; 16,384 hold twice that.  (Frees,
+   * which need no stack, were tried in the orphan queue instead: its
+   * 16,384 entries, shared by every thread, then overflowed under 16
+   * threads queueing for the GIL.)  A native session's events all go to
+   * the orphan queue (mem_sink): its rings keep their size. */
+  if (!s->native && s->ring_cap < 16384) s->ring_cap = 16384;
   (void)api->python_install(); /* SC_ENOENT without CPython: fine */
   s->mem_on = 1;
   return 0;
