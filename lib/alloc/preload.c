@@ -750,13 +750,18 @@ static __attribute__((noinline)) void *py_alloc_slow(pl_pymem *o, size_t n, int 
  * pymalloc (CPython allocates and frees an object for nearly every
  * bytecode that makes a value, so these few instructions are most of
  * what memory profiling costs a CPU-bound program). */
-static inline __attribute__((always_inline)) void *py_malloc_in(pl_pymem *o, size_t n,
-                                                               uintptr_t caller) {
+static inline __attribute__((always_inline)) int py_fast(size_t n) {
   int64_t left = tls.left - (int64_t)n;
   if (PL_LIKELY(n <= PL_PY_SMALL && left >= 0 && !g_py_park)) {
     tls.left = left;
-    return o->malloc(o->ctx, n);
+    return 1;
   }
+  return 0;
+}
+
+static inline __attribute__((always_inline)) void *py_malloc_in(pl_pymem *o, size_t n,
+                                                               uintptr_t caller) {
+  if (py_fast(n)) return o->malloc(o->ctx, n);
   return py_alloc_slow(o, n, 0, 0, 0, caller);
 }
 
@@ -764,11 +769,7 @@ static inline __attribute__((always_inline)) void *py_calloc_in(pl_pymem *o, siz
                                                                uintptr_t caller) {
   size_t n;
   if (__builtin_mul_overflow(c, s, &n)) return NULL;
-  int64_t left = tls.left - (int64_t)n;
-  if (PL_LIKELY(n <= PL_PY_SMALL && left >= 0 && !g_py_park)) {
-    tls.left = left;
-    return o->calloc(o->ctx, c, s);
-  }
+  if (py_fast(n)) return o->calloc(o->ctx, c, s);
   return py_alloc_slow(o, n, 1, c, s, caller);
 }
 
@@ -911,14 +912,17 @@ static int pl_python_install(void) {
   pl_name_fn name = (pl_name_fn)dlsym(RTLD_DEFAULT, "_PyMem_GetCurrentAllocatorName");
   const char *current = name ? name() : NULL;
   g_py_direct = current && (strcmp(current, "pymalloc") == 0 || strcmp(current, "malloc") == 0);
-  get(PL_MEM, &g_py[PL_MEM]);
-  get(PL_OBJ, &g_py[PL_OBJ]);
-  pl_pymem mem = {g_py[PL_MEM].ctx, py_malloc_mem, py_calloc_mem, py_realloc_mem,
-                  g_py_direct ? g_py[PL_MEM].free : py_free_mem};
-  pl_pymem obj = {g_py[PL_OBJ].ctx, py_malloc_obj, py_calloc_obj, py_realloc_obj,
-                  g_py_direct ? g_py[PL_OBJ].free : py_free_obj};
-  set(PL_MEM, &mem);
-  set(PL_OBJ, &obj);
+  static const pl_pymem entry[3] = {
+      [PL_MEM] = {NULL, py_malloc_mem, py_calloc_mem, py_realloc_mem, py_free_mem},
+      [PL_OBJ] = {NULL, py_malloc_obj, py_calloc_obj, py_realloc_obj, py_free_obj},
+  };
+  for (int d = PL_MEM; d <= PL_OBJ; d++) {
+    get(d, &g_py[d]);
+    pl_pymem w = entry[d];
+    w.ctx = g_py[d].ctx;
+    if (g_py_direct) w.free = g_py[d].free;
+    set(d, &w);
+  }
   g_py_installed = 1;
   return 0;
 }
