@@ -157,7 +157,6 @@ static void win_fill(frame_win *w, uintptr_t hi) {
  * the header's end when it does not hold it; a header the window cannot
  * hold whole is copied on its own. */
 static int win_frame(frame_win *w, uintptr_t fp, _PyInterpreterFrame *out) {
-  if (!fp) return -1;
   if (g_plain_loads) return scpy_safe_read((const void *)fp, out, FRAME_HDR);
   if (fp < w->lo || fp + FRAME_HDR > w->hi) win_fill(w, fp + FRAME_HDR);
   if (fp < w->lo || fp + FRAME_HDR > w->hi)
