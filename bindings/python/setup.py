@@ -63,13 +63,34 @@ core = Extension(
     depends=[archive],
 )
 
+# Copy volume of numpy's element-wise conversions (src/_npcopy.c) needs
+# numpy's headers, so it is built only where numpy is importable at build
+# time; without it `scalene` still works and those conversions show no
+# copy volume.  numpy 2's headers serve numpy 1.x and 2.x at run time.
+ext_modules = [core]
+try:
+    import numpy
+except ImportError:
+    numpy = None
+if numpy is not None:
+    ext_modules.append(Extension(
+        "scalene._npcopy",
+        sources=["src/_npcopy.c"],
+        include_dirs=[numpy.get_include(), os.path.join(REPO, "lib", "alloc")],
+        libraries=["dl"],
+        extra_compile_args=["-std=c11", "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter",
+                            "-Wno-missing-field-initializers", "-Wno-cast-function-type",
+                            "-fvisibility=hidden"],
+        depends=[os.path.join(REPO, "lib", "alloc", "preload_abi.h")],
+    ))
+
 setup(
     name="scalene",
     version="1.0.0",
     description="CPU profiler for Python built on libscalenecore",
     packages=["scalene"],
     package_data={"scalene": ["libscalenecore_preload.so"]},
-    ext_modules=[core],
+    ext_modules=ext_modules,
     python_requires=">=3.10",
     entry_points={"console_scripts": ["scalene = scalene.cli:main"]},
 )

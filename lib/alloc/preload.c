@@ -955,8 +955,13 @@ static void pl_detach(void) {
 
 static void pl_thread_exclude(int on) { tls.excluded = on != 0; }
 
-static const sc__preload_api g_api = {SC_PRELOAD_ABI, pl_attach, pl_detach, pl_python_install,
-                                      pl_thread_exclude};
+static void pl_copy_note(size_t n, uintptr_t caller) {
+  tls.copy_left -= (int64_t)n;
+  if (PL_UNLIKELY(tls.copy_left < 0)) copy_slow(n, caller);
+}
+
+static const sc__preload_api g_api = {SC_PRELOAD_ABI,    pl_attach,         pl_detach,
+                                      pl_python_install, pl_thread_exclude, pl_copy_note};
 
 PL_API const sc__preload_api *scalenecore_preload_api(void) { return &g_api; }
 

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SC_PRELOAD_ABI 1
+#define SC_PRELOAD_ABI 2
 
 enum {
   SC__EV_MALLOC = 1,  /* a sampled allocation of `bytes` at `addr` */
@@ -56,6 +56,12 @@ typedef struct sc__preload_api {
   /* Exclude (on != 0) or include again the calling thread: the core's own
    * threads are never sampled. */
   void (*thread_exclude)(int on);
+  /* Count `n` bytes copied by the calling thread outside memcpy/memmove
+   * (numpy's element-wise conversions, bindings/python/src/_npcopy.c)
+   * against the same copy countdown; `caller` is the return address into
+   * the copying code.  Safe on any thread, with or without a sink attached;
+   * never allocates or locks, so it may be called without the GIL. */
+  void (*copy_note)(size_t n, uintptr_t caller);
 } sc__preload_api;
 
 /* The one exported entry point: the preload's table of functions. */

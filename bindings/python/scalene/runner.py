@@ -35,7 +35,7 @@ import threading
 import traceback
 from typing import Any, Callable, Dict, List, Optional
 
-from scalene import decorators, filters
+from scalene import decorators, filters, npcopy
 from scalene.cli import UsageError
 from scalene.cli import flush_std as _flush_std
 
@@ -517,6 +517,8 @@ def run(core: Any, options: Dict[str, Any], target: Target, *,
             profiler.pause()
     except Exception as e:
         raise UsageError(f"cannot start the profiler: {_one_line(e)}")
+    if not options.get("cpu-only") or options.get("memory"):
+        npcopy.install()
     # The session exists once started: metadata goes in after start().
     _set_meta(profiler, {
         "program": target.program,
