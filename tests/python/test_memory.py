@@ -280,14 +280,20 @@ def test_short_program_memory_is_attributed(run_scalene, drain):
 COPY_LINES = ["@BYTES", "@SLICE", "@CONCAT", "@NPCOPY", "@TOBYTES"]
 
 
+def module_run(tmp_path_factory, name, options=()):
+    """`scalene run OPTIONS programs/NAME` once for a module's tests (the
+    programs need numpy) -> (process, profile or None)."""
+    pytest.importorskip("numpy")
+    out = tmp_path_factory.mktemp(name.replace(".", "_")) / "profile.json"
+    proc = run_cli(["run", *options, "-o", str(out), program(name)])
+    profile = json.loads(out.read_text()) if out.exists() else None
+    return proc, profile
+
+
 @pytest.fixture(scope="module")
 def copy_run(tmp_path_factory):
     """One profiled run of mem_copy.py shared by the copy tests (~2 s)."""
-    pytest.importorskip("numpy")
-    out = tmp_path_factory.mktemp("copy") / "profile.json"
-    proc = run_cli(["run", "-o", str(out), program("mem_copy.py")])
-    profile = json.loads(out.read_text()) if out.exists() else None
-    return proc, profile
+    return module_run(tmp_path_factory, "mem_copy.py")
 
 
 @pytest.mark.parametrize("marker", COPY_LINES)
@@ -340,12 +346,21 @@ def conv_run(tmp_path_factory):
     elements, each too small to be sampled on its own, so the line's total
     is a count of samples, about 800 of them, relative standard deviation
     1/sqrt(800) = 3.5%."""
-    pytest.importorskip("numpy")
-    out = tmp_path_factory.mktemp("conv") / "profile.json"
-    proc = run_cli(["run", "--allocation-sampling-window", str(CONV_WINDOW), "-o", str(out),
-                    program("mem_copy.py")])
-    profile = json.loads(out.read_text()) if out.exists() else None
-    return proc, profile
+    return module_run(tmp_path_factory, "mem_copy.py",
+                      ["--allocation-sampling-window", str(CONV_WINDOW)])
+
+
+def check_copied(run, basename, key, marker, tolerance):
+    """The line's copy volume (its rate times the run's elapsed time) is
+    the program's own TRUTH[key][marker] within `tolerance`."""
+    proc, profile = run
+    assert proc.returncode == 0, why(proc, profile)
+    _, row = mem_line(proc, profile, basename, "# " + marker)
+    copied = row["n_copy_mb_s"] * profile["elapsed_time_sec"]
+    expected = truth(proc)[key][marker] / MIB
+    assert rel(copied, expected) <= tolerance, why(
+        proc, profile, f"{marker}: copied {copied:.2f} MiB by the profile, "
+                       f"{expected:.2f} MiB by the program")
 
 
 NUMPY_2_4_FROMLIST = pytest.mark.xfail(
@@ -369,26 +384,14 @@ def test_copy_volume_of_list_and_array_conversions(conv_run, marker):
     (src/_npcopy.c).  Within 20% of 50 MiB: about 800 samples (see
     conv_run), so 20% is 5.7 standard deviations; a wrapper that counted
     an element twice (setitem calling copyswap) would read 100 MiB."""
-    proc, profile = conv_run
-    assert proc.returncode == 0, why(proc, profile)
-    t = truth(proc)
-    _, row = mem_line(proc, profile, "mem_copy.py", "# " + marker)
-    copied = row["n_copy_mb_s"] * profile["elapsed_time_sec"]
-    expected = t["copied"][marker] / MIB
-    assert rel(copied, expected) <= 0.20, why(
-        proc, profile, f"{marker}: copied {copied:.2f} MiB by the profile, "
-                       f"{expected:.2f} MiB by the program")
+    check_copied(conv_run, "mem_copy.py", "copied", marker, 0.20)
 
 
 @pytest.fixture(scope="module")
 def edges_run(tmp_path_factory):
     """One profiled run of mem_convert_edges.py with a 16 KiB window."""
-    pytest.importorskip("numpy")
-    out = tmp_path_factory.mktemp("edges") / "profile.json"
-    proc = run_cli(["run", "--allocation-sampling-window", "16384", "-o", str(out),
-                    program("mem_convert_edges.py")])
-    profile = json.loads(out.read_text()) if out.exists() else None
-    return proc, profile
+    return module_run(tmp_path_factory, "mem_convert_edges.py",
+                      ["--allocation-sampling-window", "16384"])
 
 
 @pytest.mark.parametrize("marker", [
@@ -399,15 +402,7 @@ def test_copy_volume_of_unusual_conversions(edges_run, marker):
     16-byte and 4-byte elements.  8 MiB each with a 16 KiB window: about
     512 samples, relative standard deviation 4.4%; within 25% (5.7
     standard deviations), where a doubled count reads +100%."""
-    proc, profile = edges_run
-    assert proc.returncode == 0, why(proc, profile)
-    t = truth(proc)
-    _, row = mem_line(proc, profile, "mem_convert_edges.py", "# " + marker)
-    copied = row["n_copy_mb_s"] * profile["elapsed_time_sec"]
-    expected = t["converted"][marker] / MIB
-    assert rel(copied, expected) <= 0.25, why(
-        proc, profile, f"{marker}: copied {copied:.2f} MiB by the profile, "
-                       f"{expected:.2f} MiB by the program")
+    check_copied(edges_run, "mem_convert_edges.py", "converted", marker, 0.25)
 
 
 def test_numpy_import_is_untouched(conv_run):
