@@ -449,6 +449,16 @@ static inline uint64_t growth_weight(size_t old, size_t now) {
   return weight_of(now - old, atomic_load_explicit(&g_window, memory_order_relaxed));
 }
 
+/* After count(counted) crossed 0: the weight of `grown` bytes whose sample
+ * was drawn over `counted` of them (0: not sampled after all). */
+static uint64_t sampled_growth_weight(size_t counted, size_t grown) {
+  if (!take_sample()) return 0;
+  uint64_t w = weight_of(counted, atomic_load_explicit(&g_window, memory_order_relaxed));
+  /* grown / P(sampled) is never below `grown`: keep rounding from making it so */
+  uint64_t r = (uint64_t)((double)w * ((double)grown / (double)counted) + 0.5);
+  return r > grown ? r : grown;
+}
+
 /* Copy the first `keep` bytes of `p` into a new tagged block of `n` bytes
  * (weight 0 for now) and free `p` with `release`.  NULL on failure, `p`
  * untouched. */
@@ -526,9 +536,14 @@ static void *realloc_impl(void *p, size_t n, uintptr_t caller) {
     if (!q) return oom();
     g_memcpy(q, p, old);
     mi_free(p);
+    /* The countdown runs over the growth requested, known without a call;
+     * only a sampled growth asks mimalloc for the new block's usable size,
+     * and is charged the usable growth over the chance of the sample, so
+     * the estimate of usable growth stays unbiased. */
+    if (PL_LIKELY(!count(n - old))) return q;
     size_t now = mi_usable_size(q);
-    uint64_t w = growth_weight(old, now);
-    if (PL_LIKELY(!w)) return q;
+    uint64_t w = sampled_growth_weight(n - old, now - old);
+    if (!w) return q;
     /* The growth is sampled: the block needs a header, so it moves once. */
     void *r = move_tagged(q, n, n, mi_free);
     if (!r) return q; /* still a valid block, just not sampled */
