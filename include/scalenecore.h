@@ -427,7 +427,8 @@ typedef enum sc_alloc_kind {
   SC_ALLOC_MALLOC = 1,  /* a sampled allocation */
   SC_ALLOC_FREE = 2,    /* a sampled block freed */
   SC_ALLOC_REALLOC = 3, /* a sampled block moved or grew */
-  SC_ALLOC_COPY = 4     /* a sampled memcpy/memmove */
+  SC_ALLOC_COPY = 4     /* a sampled copy: memcpy/memmove (under the Python
+                           binding also numpy's element conversions) */
 } sc_alloc_kind_t;
 
 /* One sampled memory event, as the hook receives it. */
