@@ -105,6 +105,12 @@ typedef struct {
 #define NC_ENTRY(T) {T, nc_get_##T, nc_set_##T, nc_swap_##T},
 static const nc_entry nc_table[] = {NC_TYPES(NC_ENTRY)};
 
+static int nc_ours(const PyArray_ArrFuncs *f) {
+  for (size_t i = 0; i < sizeof nc_table / sizeof nc_table[0]; i++)
+    if (f->getitem == nc_table[i].get) return 1;
+  return 0;
+}
+
 /* install() -> number of dtypes wrapped: 0 without the preload in the
  * process; idempotent.  Raises ImportError when numpy's C API cannot be
  * loaded. */
@@ -127,6 +133,7 @@ static PyObject *nc_install(PyObject *self, PyObject *unused) {
     size_t size = (size_t)PyDataType_ELSIZE(d);
     Py_DECREF(d);
     if (!f || !f->getitem || !f->setitem || !f->copyswap || e->type >= NC_MAX) continue;
+    if (nc_ours(f)) continue; /* a table two type numbers share: wrapped once */
     nc_size[e->type] = size;
     nc_get[e->type] = f->getitem;
     nc_set[e->type] = f->setitem;
