@@ -625,9 +625,17 @@ static void copy_slow(size_t n, uintptr_t caller) {
        weight_of(n, atomic_load_explicit(&g_copy_window, memory_order_relaxed)), caller);
 }
 
+/* Count `n` bytes copied down the thread's copy countdown.  A macro, so that
+ * `caller` (PL_CALLER() in the entry points) is only evaluated once the
+ * countdown crossed 0, off the fast path. */
+#define PL_COPY_COUNT(n, caller)                                                              \
+  do {                                                                                        \
+    tls.copy_left -= (int64_t)(n);                                                            \
+    if (PL_UNLIKELY(tls.copy_left < 0)) copy_slow((n), (caller));                             \
+  } while (0)
+
 PL_API void *memcpy(void *restrict d, const void *restrict s, size_t n) {
-  tls.copy_left -= (int64_t)n;
-  if (PL_UNLIKELY(tls.copy_left < 0)) copy_slow(n, PL_CALLER());
+  PL_COPY_COUNT(n, PL_CALLER());
   return g_memcpy(d, s, n);
 }
 
@@ -637,21 +645,18 @@ extern void __chk_fail(void) __attribute__((noreturn));
 
 PL_API void *__memcpy_chk(void *restrict d, const void *restrict s, size_t n, size_t room) {
   if (PL_UNLIKELY(n > room)) __chk_fail();
-  tls.copy_left -= (int64_t)n;
-  if (PL_UNLIKELY(tls.copy_left < 0)) copy_slow(n, PL_CALLER());
+  PL_COPY_COUNT(n, PL_CALLER());
   return g_memcpy(d, s, n);
 }
 
 PL_API void *__memmove_chk(void *d, const void *s, size_t n, size_t room) {
   if (PL_UNLIKELY(n > room)) __chk_fail();
-  tls.copy_left -= (int64_t)n;
-  if (PL_UNLIKELY(tls.copy_left < 0)) copy_slow(n, PL_CALLER());
+  PL_COPY_COUNT(n, PL_CALLER());
   return g_memmove(d, s, n);
 }
 
 PL_API void *memmove(void *d, const void *s, size_t n) {
-  tls.copy_left -= (int64_t)n;
-  if (PL_UNLIKELY(tls.copy_left < 0)) copy_slow(n, PL_CALLER());
+  PL_COPY_COUNT(n, PL_CALLER());
   return g_memmove(d, s, n);
 }
 
@@ -970,10 +975,7 @@ static void pl_detach(void) {
 
 static void pl_thread_exclude(int on) { tls.excluded = on != 0; }
 
-static void pl_copy_note(size_t n, uintptr_t caller) {
-  tls.copy_left -= (int64_t)n;
-  if (PL_UNLIKELY(tls.copy_left < 0)) copy_slow(n, caller);
-}
+static void pl_copy_note(size_t n, uintptr_t caller) { PL_COPY_COUNT(n, caller); }
 
 static const sc__preload_api g_api = {SC_PRELOAD_ABI,    pl_attach,         pl_detach,
                                       pl_python_install, pl_thread_exclude, pl_copy_note};
